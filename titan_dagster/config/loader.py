@@ -1,0 +1,144 @@
+"""Reads and validates titan.yaml so that a bad config fails when definitions load, naming
+the file, the field and the value, rather than deep inside a run."""
+
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from titan_dagster.config.model import ExchangeSettings, TitanConfig
+from titan_dagster.exchange.catalog import exchange_timeframes
+from titan_dagster.timeframes import timeframe_ms
+
+CONFIG_ENV = "TITAN_CONFIG"
+DEFAULT_CONFIG = "titan.yaml"
+
+_SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
+_TOP_LEVEL = {"start", "exchanges"}
+_EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url"}
+
+
+class ConfigError(ValueError):
+    """titan.yaml is wrong; the message names the file, the field and the bad value."""
+
+    def __init__(self, path: Path, field: str, message: str):
+        super().__init__(f"{path}: {field}: {message}")
+        self.path = path
+        self.field = field
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG).resolve()
+
+
+def load_config(path: Path | None = None) -> TitanConfig:
+    path = path or config_path()
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ConfigError(path, "(file)", f"cannot read the config file ({error.strerror}); "
+                          f"set {CONFIG_ENV} to the path of your titan.yaml") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(syntax)"
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(path, where, f"invalid YAML: {problem}") from None
+    return _parse(path, raw)
+
+
+def _parse(path: Path, raw: Any) -> TitanConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "(top level)", f"expected a mapping with {sorted(_TOP_LEVEL)}, "
+                          f"got {raw!r}")
+    _reject_unknown(path, "(top level)", raw, _TOP_LEVEL)
+    start = _parse_start(path, _required(path, "", raw, "start"))
+    exchanges_raw = _required(path, "", raw, "exchanges")
+    if not isinstance(exchanges_raw, dict) or not exchanges_raw:
+        raise ConfigError(path, "exchanges", f"expected a mapping of exchange name to settings, "
+                          f"got {exchanges_raw!r}")
+    exchanges = tuple(
+        _parse_exchange(path, name, settings) for name, settings in exchanges_raw.items()
+    )
+    return TitanConfig(path=path, start=start, exchanges=exchanges)
+
+
+def _required(path: Path, where: str, mapping: dict, key: str) -> Any:
+    if mapping.get(key) is None:
+        raise ConfigError(path, f"{where}.{key}" if where else key, "missing required field")
+    return mapping[key]
+
+
+def _reject_unknown(path: Path, where: str, mapping: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(map(str, mapping)) - allowed)
+    if unknown:
+        raise ConfigError(path, where, f"unknown field {unknown[0]!r} (allowed: {sorted(allowed)})")
+
+
+def _parse_start(path: Path, value: Any) -> date:
+    if isinstance(value, datetime):
+        raise ConfigError(path, "start", f"{value!r} must be a date (YYYY-MM-DD), not a datetime")
+    if isinstance(value, date):
+        start = value
+    else:
+        try:
+            start = date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(path, "start", f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if start > datetime.now(UTC).date():
+        raise ConfigError(path, "start", f"{start.isoformat()} is in the future")
+    return start
+
+
+def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
+    field = f"exchanges.{name}"
+    timeframes_supported = exchange_timeframes(str(name))
+    if timeframes_supported is None:
+        raise ConfigError(path, "exchanges", f"{name!r} is not an exchange ccxt supports with "
+                          "OHLCV candles (use ccxt's id, e.g. binance, kraken, okx)")
+    if not isinstance(raw, dict):
+        raise ConfigError(path, field, f"expected a mapping with symbols and timeframes, got {raw!r}")
+    _reject_unknown(path, field, raw, _EXCHANGE_FIELDS)
+    symbols = _parse_list(path, f"{field}.symbols", _required(path, field, raw, "symbols"))
+    for i, symbol in enumerate(symbols):
+        if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
+            raise ConfigError(path, f"{field}.symbols[{i}]", f"{symbol!r} is not a spot symbol "
+                              "like BTC/USDT (upper-case BASE/QUOTE)")
+    timeframes = _parse_list(path, f"{field}.timeframes", _required(path, field, raw, "timeframes"))
+    for i, timeframe in enumerate(timeframes):
+        where = f"{field}.timeframes[{i}]"
+        try:
+            timeframe_ms(str(timeframe))
+        except ValueError as error:
+            raise ConfigError(path, where, str(error)) from None
+        if timeframes_supported and timeframe not in timeframes_supported:
+            raise ConfigError(path, where, f"{timeframe!r} is not offered by {name} "
+                              f"(it offers {', '.join(timeframes_supported)})")
+    api_url = raw.get("api_url")
+    if api_url is not None:
+        _check_api_url(path, f"{field}.api_url", api_url)
+    return ExchangeSettings(name=str(name), symbols=tuple(symbols), timeframes=tuple(timeframes),
+                            api_url=api_url)
+
+
+def _parse_list(path: Path, field: str, value: Any) -> list:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(path, field, f"expected a non-empty list, got {value!r}")
+    duplicates = sorted({str(v) for v in value if value.count(v) > 1})
+    if duplicates:
+        raise ConfigError(path, field, f"{duplicates[0]!r} is listed twice")
+    return value
+
+
+def _check_api_url(path: Path, field: str, value: Any) -> None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(path, field, f"{value!r} is not an http(s) URL like http://127.0.0.1:18080")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(path, field, f"{value!r} must be scheme, host, port and optional path "
+                          "prefix only (no query, fragment or credentials)")

@@ -1,0 +1,26 @@
+"""What titan.yaml says, once validated."""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ExchangeSettings:
+    name: str
+    symbols: tuple[str, ...]
+    timeframes: tuple[str, ...]
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class TitanConfig:
+    path: Path
+    start: date
+    exchanges: tuple[ExchangeSettings, ...]
+
+    def exchange(self, name: str) -> ExchangeSettings:
+        for settings in self.exchanges:
+            if settings.name == name:
+                return settings
+        raise KeyError(name)

@@ -1,0 +1,28 @@
+"""The titan_dagster code location: `dagster dev` and `dagster asset materialize -m
+titan_dagster.definitions` load this. Reads titan.yaml (or $TITAN_CONFIG) at load, so a
+config error shows up here, naming the file, the field and the value."""
+
+import os
+
+import dagster as dg
+
+from titan_dagster.config import load_config
+from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets
+from titan_dagster.defs.ohlcv.jobs import ohlcv_history_job
+from titan_dagster.defs.ohlcv.partitions import daily_partitions
+from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
+from titan_dagster.warehouse import default_database_url
+
+config = load_config()
+partitions = daily_partitions(config.start)
+warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
+
+defs = dg.Definitions(
+    assets=[build_ohlcv_assets(exchange, partitions, warehouse_kind)
+            for exchange in config.exchanges],
+    jobs=[ohlcv_history_job(partitions)],
+    resources={
+        "warehouse": WarehouseResource.from_env(os.environ),
+        "exchanges": ExchangeResource(),
+    },
+)

@@ -1,0 +1,111 @@
+"""One OHLCV asset per (exchange, symbol); the symbols of an exchange compute in one step.
+
+One step per exchange means one ccxt client, so every symbol shares the exchange's rate
+limiter; one asset per symbol keeps Dagster's per-partition bookkeeping to one row pair per
+symbol and day (../shared/notes/dagster.md), and lets a user select any subset.
+"""
+
+import dagster as dg
+from pydantic import Field
+
+from titan_dagster.config.model import ExchangeSettings
+from titan_dagster.defs.ohlcv.metadata import materialization_metadata
+from titan_dagster.defs.ohlcv.partitions import days_of_window
+from titan_dagster.defs.ohlcv.table_schema import OHLCV_COLUMNS, OHLCV_TABLE
+from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
+from titan_dagster.ingest.backfill import backfill
+from titan_dagster.ingest.threaded import iterate_in_thread
+
+
+class OhlcvRunConfig(dg.Config):
+    timeframes: list[str] = Field(
+        default_factory=list,
+        description="Fetch only these of the configured timeframes; empty means all.",
+    )
+
+
+def ohlcv_asset_key(exchange: str, symbol: str) -> dg.AssetKey:
+    return dg.AssetKey(["ohlcv", exchange, symbol.replace("/", "_")])
+
+
+def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.PartitionsDefinition,
+                       warehouse_kind: str) -> dg.AssetsDefinition:
+    symbol_of = {ohlcv_asset_key(settings.name, symbol): symbol for symbol in settings.symbols}
+    timeframes = ", ".join(settings.timeframes)
+    specs = [
+        dg.AssetSpec(
+            key,
+            group_name=settings.name,
+            description=f"{symbol} spot candles from {settings.name} ({timeframes}); partition "
+                        f"= the candles whose open time falls on that UTC day. Rows live in "
+                        f"table `{OHLCV_TABLE}` with exchange='{settings.name}', "
+                        f"symbol='{symbol}'.",
+            kinds={"ccxt", warehouse_kind},
+            metadata={
+                "dagster/column_schema": OHLCV_COLUMNS,
+                "dagster/table_name": OHLCV_TABLE,
+                "exchange": settings.name,
+                "symbol": symbol,
+                "timeframes": timeframes,
+            },
+            skippable=True,
+        )
+        for key, symbol in symbol_of.items()
+    ]
+
+    @dg.multi_asset(
+        name=f"ohlcv_{settings.name}",
+        specs=specs,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        can_subset=True,
+        description=f"Fetches and stores {settings.name} candles for the selected symbols and "
+                    "days; days already complete in the warehouse cost no request.",
+    )
+    def ohlcv_assets(context: dg.AssetExecutionContext, config: OhlcvRunConfig,
+                     warehouse: WarehouseResource, exchanges: ExchangeResource):
+        selected = [symbol for key, symbol in symbol_of.items()
+                    if key in context.selected_asset_keys]
+        chosen = _chosen_timeframes(settings, config.timeframes)
+        window = context.partition_time_window
+        first_day, last_day = days_of_window(window)
+        store = warehouse.warehouse
+        context.log.info(f"{settings.name}: {len(selected)} symbols x {list(chosen)} from "
+                         f"{first_day} to {last_day} into {store.display_url}")
+
+        async def run():
+            async with exchanges.client(settings) as client:
+                async for outcome in backfill(
+                        client, store, selected, chosen, first_day, last_day,
+                        max_concurrent_symbols=exchanges.max_concurrent_symbols):
+                    yield outcome
+
+        failures = {}
+        for outcome in iterate_in_thread(run):
+            if outcome.error is not None:
+                failures[outcome.symbol] = outcome.error
+                context.log.error(f"{outcome.symbol}: {outcome.error}")
+                continue
+            stored = store.summarize(settings.name, outcome.symbol, window.start, window.end)
+            metadata = materialization_metadata(
+                outcome, stored, chosen, window.end,
+                store.first_candle_ms(settings.name, outcome.symbol))
+            yield dg.MaterializeResult(asset_key=ohlcv_asset_key(settings.name, outcome.symbol),
+                                       metadata=metadata)
+        if failures:
+            raise dg.Failure(
+                description=f"{len(failures)} of {len(selected)} {settings.name} symbols failed "
+                            f"(the others were stored): "
+                            + "; ".join(f"{s}: {e}" for s, e in failures.items()),
+                metadata={symbol: str(error) for symbol, error in failures.items()},
+            )
+
+    return ohlcv_assets
+
+
+def _chosen_timeframes(settings: ExchangeSettings, requested: list[str]) -> tuple[str, ...]:
+    unknown = [tf for tf in requested if tf not in settings.timeframes]
+    if unknown:
+        raise dg.Failure(f"run config timeframes: {unknown[0]!r} is not configured for "
+                         f"{settings.name} (configured: {', '.join(settings.timeframes)})")
+    return tuple(tf for tf in settings.timeframes if not requested or tf in requested)

@@ -1,0 +1,42 @@
+"""What a materialization of an OHLCV asset tells the UI about the range it covered."""
+
+from datetime import datetime
+
+import dagster as dg
+
+from titan_dagster.ingest.backfill import SymbolOutcome
+from titan_dagster.timeframes import to_datetime
+from titan_dagster.warehouse import TimeframeSummary
+
+
+def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, TimeframeSummary],
+                             timeframes: tuple[str, ...], range_end: datetime,
+                             first_candle_ms: int | None) -> dict:
+    total = sum(summary.candles for summary in stored.values())
+    metadata: dict = {
+        "dagster/row_count": total,
+        "requests": outcome.requests,
+        "candles_written": sum(t.candles_written for t in outcome.timeframes.values()),
+        "days_skipped_complete": sum(t.days_skipped for t in outcome.timeframes.values()),
+        "days_completed": sum(t.days_completed for t in outcome.timeframes.values()),
+    }
+    for timeframe in timeframes:
+        metadata[f"candles_{timeframe}"] = stored.get(timeframe, TimeframeSummary(0, None, None)
+                                                      ).candles
+    firsts = [s.first_ms for s in stored.values() if s.first_ms is not None]
+    lasts = [s.last_ms for s in stored.values() if s.last_ms is not None]
+    if firsts:
+        metadata["first_candle"] = dg.MetadataValue.timestamp(to_datetime(min(firsts)))
+        metadata["last_candle"] = dg.MetadataValue.timestamp(to_datetime(max(lasts)))
+    else:
+        metadata["empty"] = _why_empty(range_end, first_candle_ms)
+    return metadata
+
+
+def _why_empty(range_end: datetime, first_candle_ms: int | None) -> str:
+    if first_candle_ms is None:
+        return "no candles: the exchange has none for this symbol in or before this range"
+    first = to_datetime(first_candle_ms)
+    if first >= range_end:
+        return f"no candles: the range ends before the symbol's first candle ({first:%Y-%m-%d %H:%M} UTC)"
+    return "no candles: the exchange has none in this range (a gap on the exchange's side)"

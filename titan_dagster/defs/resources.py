@@ -1,0 +1,53 @@
+"""Dagster resources: thin configuration shells around the plain warehouse and exchange code."""
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from titan_dagster.config.model import ExchangeSettings
+from titan_dagster.exchange.client import ExchangeClient
+from titan_dagster.exchange.retry import RetryPolicy
+from titan_dagster.warehouse import DATABASE_URL_ENV, Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The candle warehouse. Set TITAN_DATABASE_URL (a SQLAlchemy URL such as
+    postgresql+psycopg://user@host:5432/titan); empty means the embedded SQLite file
+    .titan/titan.db. The schema is migrated when a run starts using it."""
+
+    database_url: str = ""
+    _warehouse: Warehouse | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls, environ: dict) -> "WarehouseResource":
+        # EnvVar keeps the URL (and its password) out of run config and the UI.
+        return cls(database_url=dg.EnvVar(DATABASE_URL_ENV)) if environ.get(DATABASE_URL_ENV) \
+            else cls()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._warehouse = Warehouse(self.database_url or None)
+        applied = self._warehouse.migrate()
+        if applied and context.log:
+            context.log.info(f"warehouse {self._warehouse.display_url}: applied {applied}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._warehouse is not None:
+            self._warehouse.dispose()
+
+    @property
+    def warehouse(self) -> Warehouse:
+        if self._warehouse is None:
+            raise RuntimeError("WarehouseResource used outside a Dagster execution")
+        return self._warehouse
+
+
+class ExchangeResource(dg.ConfigurableResource):
+    """How titan_dagster talks to exchanges: retries, timeouts and concurrency, shared by
+    every configured exchange."""
+
+    max_attempts: int = 8
+    timeout_ms: int = 10_000
+    max_concurrent_symbols: int = 8
+
+    def client(self, settings: ExchangeSettings) -> ExchangeClient:
+        return ExchangeClient(settings, retry=RetryPolicy(max_attempts=self.max_attempts),
+                              timeout_ms=self.timeout_ms)

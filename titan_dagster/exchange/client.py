@@ -1,0 +1,151 @@
+"""One ccxt exchange per run: every symbol of the exchange shares its rate limiter.
+
+ccxt does the HTTP, the throttling and the error mapping; this class adds what ccxt lacks
+for long backfills: backoff with jitter, a shared pause when the exchange says Retry-After,
+spot-only markets, endpoint rebasing and request counting.
+"""
+
+import asyncio
+import difflib
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from titan_dagster.config.model import ExchangeSettings
+from titan_dagster.exchange.catalog import page_limit
+from titan_dagster.exchange.endpoints import rebase_api_urls
+from titan_dagster.exchange.errors import ExchangeAccessError, SymbolNotAvailable
+from titan_dagster.exchange.retry import RetryPolicy, parse_retry_after
+from titan_dagster.timeframes import to_datetime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class _EmptyPage(Exception):
+    """ccxt turns a 200 response that is not JSON into [] without an error, so an empty page
+    where candles must exist is treated as a transient fault, not as the end of history."""
+
+
+class ExchangeClient:
+    def __init__(self, settings: ExchangeSettings, *, retry: RetryPolicy | None = None,
+                 timeout_ms: int = 10_000):
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self.timeout_ms = timeout_ms
+        self.requests: Counter[tuple[str, str]] = Counter()
+        self._exchange: Any = None
+        self._paused_until = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def page_limit(self) -> int:
+        return page_limit(self._exchange)
+
+    async def __aenter__(self) -> "ExchangeClient":
+        import ccxt.async_support as ccxt_async
+
+        exchange = getattr(ccxt_async, self.name)({
+            "enableRateLimit": True,
+            "timeout": self.timeout_ms,
+            "options": {
+                "defaultType": "spot",
+                "fetchMarkets": {"types": ["spot"]},
+                "fetchCurrencies": False,
+            },
+        })
+        if self.settings.api_url:
+            exchange.urls = {**exchange.urls,
+                             "api": rebase_api_urls(exchange.urls["api"], self.settings.api_url)}
+        # Prices stay the exchange's decimal strings: floats would round them.
+        exchange.number = str
+        self._exchange = exchange
+        try:
+            await self._call(exchange.load_markets, "loading markets")
+        except BaseException:
+            await exchange.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._exchange.close()
+
+    def check_symbol(self, symbol: str) -> None:
+        market = self._exchange.markets.get(symbol)
+        if market is None:
+            close = difflib.get_close_matches(symbol, list(self._exchange.markets), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise SymbolNotAvailable(self.name, symbol, f"the exchange does not list it{hint}")
+        if not market.get("spot"):
+            raise SymbolNotAvailable(self.name, symbol, f"it is a {market.get('type')} market")
+
+    def is_trading(self, symbol: str) -> bool:
+        """False for delisted or halted markets, whose candle history may really have ended."""
+        return bool(self._exchange.markets[symbol].get("active", True))
+
+    async def fetch_ohlcv(self, symbol: str, timeframe: str, since: int, limit: int,
+                          *, expect_rows: bool) -> list[list]:
+        """One page of candles at or after `since`, as [ts_ms, open, high, low, close, volume]
+        with decimal strings. With expect_rows, an empty answer is retried like a fault."""
+
+        async def fetch() -> list[list]:
+            self.requests[(symbol, timeframe)] += 1
+            rows = await self._exchange.fetch_ohlcv(symbol, timeframe, since, limit)
+            if expect_rows and not rows:
+                raise _EmptyPage("an empty page where candles must exist")
+            return rows
+
+        what = f"{symbol} {timeframe} candles from {to_datetime(since):%Y-%m-%d %H:%M}"
+        return await self._call(fetch, what, symbol=symbol)
+
+    async def _call(self, fn: Callable[[], Awaitable[T]], what: str,
+                    symbol: str | None = None) -> T:
+        import ccxt.async_support as ccxt_async
+
+        last_error: Exception | None = None
+        for attempt in range(1, self.retry.max_attempts + 1):
+            await self._wait_while_paused()
+            retry_after = None
+            try:
+                return await fn()
+            except ccxt_async.BadSymbol as error:
+                raise SymbolNotAvailable(self.name, symbol or "?", str(error)) from None
+            except ccxt_async.BadRequest as error:
+                raise ExchangeAccessError(f"{self.name} rejected {what}: {error}") from None
+            except (ccxt_async.DDoSProtection, ccxt_async.RateLimitExceeded) as error:
+                # No await since the failing response: these headers are still its own.
+                retry_after = parse_retry_after(self._exchange.last_response_headers)
+                if retry_after:
+                    self._pause_all(retry_after)
+                last_error = error
+            except (ccxt_async.NetworkError, _EmptyPage) as error:
+                last_error = error
+            if attempt < self.retry.max_attempts:
+                delay = self.retry.delay_s(attempt, retry_after)
+                log.warning("%s: %s failed (%s: %s); retry %d/%d in %.1fs", self.name, what,
+                            type(last_error).__name__, _short(last_error), attempt,
+                            self.retry.max_attempts - 1, delay)
+                await asyncio.sleep(delay)
+        raise ExchangeAccessError(
+            f"{self.name}: {what} failed after {self.retry.max_attempts} attempts: "
+            f"{type(last_error).__name__}: {_short(last_error)}"
+        )
+
+    def _pause_all(self, seconds: float) -> None:
+        """Retry-After applies to the client, not one request: every symbol waits."""
+        loop = asyncio.get_running_loop()
+        self._paused_until = max(self._paused_until, loop.time() + seconds)
+
+    async def _wait_while_paused(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (remaining := self._paused_until - loop.time()) > 0:
+            await asyncio.sleep(remaining)
+
+
+def _short(error: Exception | None, limit: int = 300) -> str:
+    text = str(error)
+    return text if len(text) <= limit else text[:limit] + "..."

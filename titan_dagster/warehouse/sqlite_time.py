@@ -1,0 +1,13 @@
+"""SQLite keeps times as ISO-8601 UTC text: readable, sortable, understood by its date functions."""
+
+from datetime import UTC, datetime
+
+_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def iso_from_ms(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime(_FORMAT)
+
+
+def ms_from_iso(text: str) -> int:
+    return int(datetime.strptime(text, _FORMAT).replace(tzinfo=UTC).timestamp() * 1000)
