@@ -22,6 +22,16 @@ _TOP_LEVEL = {"start", "exchanges"}
 _EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url"}
 
 
+class _Loader(yaml.SafeLoader):
+    """Leaves dates as text: PyYAML's own date parsing raises bare errors on '2020-13-01'."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ConfigError(ValueError):
     """titan.yaml is wrong; the message names the file, the field and the bad value."""
 
@@ -43,7 +53,7 @@ def load_config(path: Path | None = None) -> TitanConfig:
         raise ConfigError(path, "(file)", f"cannot read the config file ({error.strerror}); "
                           f"set {CONFIG_ENV} to the path of your titan.yaml") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(syntax)"
@@ -81,15 +91,10 @@ def _reject_unknown(path: Path, where: str, mapping: dict, allowed: set[str]) ->
 
 
 def _parse_start(path: Path, value: Any) -> date:
-    if isinstance(value, datetime):
-        raise ConfigError(path, "start", f"{value!r} must be a date (YYYY-MM-DD), not a datetime")
-    if isinstance(value, date):
-        start = value
-    else:
-        try:
-            start = date.fromisoformat(str(value))
-        except ValueError:
-            raise ConfigError(path, "start", f"{value!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        start = date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(path, "start", f"{value!r} is not a date (YYYY-MM-DD)") from None
     if start > datetime.now(UTC).date():
         raise ConfigError(path, "start", f"{start.isoformat()} is in the future")
     return start

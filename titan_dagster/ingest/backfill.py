@@ -31,6 +31,7 @@ class TimeframeOutcome:
     candles_written: int = 0
     days_skipped: int = 0
     days_completed: int = 0
+    first_seen: int | None = None  # the first candle at or after the first window fetched
 
 
 @dataclass
@@ -42,6 +43,11 @@ class SymbolOutcome:
     @property
     def requests(self) -> int:
         return sum(t.requests for t in self.timeframes.values())
+
+    @property
+    def first_seen(self) -> int | None:
+        seen = [t.first_seen for t in self.timeframes.values() if t.first_seen is not None]
+        return min(seen, default=None)
 
 
 async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterable[str],
@@ -100,6 +106,8 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
         async for page in fetch_window(client, symbol, timeframe, start, end):
             candles = normalize(symbol, timeframe, page.rows)
             ledger.add(candles)
+            if outcome.first_seen is None:
+                outcome.first_seen = page.first_seen
             completed = ledger.close_through(page.covered_until)
             await asyncio.to_thread(warehouse.write, client.name, symbol, timeframe, candles,
                                     completed)

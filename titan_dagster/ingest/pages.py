@@ -20,6 +20,7 @@ from titan_dagster.timeframes import now_ms, timeframe_ms
 class Page:
     rows: list[list]  # candles with open time inside the window, ascending
     covered_until: int  # the exchange has no other candle between the window start and this
+    first_seen: int | None  # the exchange's first candle at or after the window start
 
 
 async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, start: int,
@@ -41,7 +42,8 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
         else:
             # A short page held everything the exchange had when asked.
             covered = max(requested_at, rows[-1][0] + step if rows else since)
-        return Page([row for row in rows if row[0] < until], min(covered, until))
+        return Page([row for row in rows if row[0] < until], min(covered, until),
+                    rows[0][0] if rows else None)
 
     first = await page_at(start, end)
     yield first

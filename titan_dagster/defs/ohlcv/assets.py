@@ -88,7 +88,7 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                 continue
             stored = store.summarize(settings.name, outcome.symbol, window.start, window.end)
             metadata = materialization_metadata(
-                outcome, stored, chosen, window.end,
+                outcome, stored, chosen, window,
                 store.first_candle_ms(settings.name, outcome.symbol))
             yield dg.MaterializeResult(asset_key=ohlcv_asset_key(settings.name, outcome.symbol),
                                        metadata=metadata)

@@ -1,8 +1,7 @@
 """What a materialization of an OHLCV asset tells the UI about the range it covered."""
 
-from datetime import datetime
-
 import dagster as dg
+from dagster import TimeWindow
 
 from titan_dagster.ingest.backfill import SymbolOutcome
 from titan_dagster.timeframes import to_datetime
@@ -10,8 +9,8 @@ from titan_dagster.warehouse import TimeframeSummary
 
 
 def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, TimeframeSummary],
-                             timeframes: tuple[str, ...], range_end: datetime,
-                             first_candle_ms: int | None) -> dict:
+                             timeframes: tuple[str, ...], window: TimeWindow,
+                             first_stored_ms: int | None) -> dict:
     total = sum(summary.candles for summary in stored.values())
     metadata: dict = {
         "dagster/row_count": total,
@@ -29,14 +28,16 @@ def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, Timeframe
         metadata["first_candle"] = dg.MetadataValue.timestamp(to_datetime(min(firsts)))
         metadata["last_candle"] = dg.MetadataValue.timestamp(to_datetime(max(lasts)))
     else:
-        metadata["empty"] = _why_empty(range_end, first_candle_ms)
+        known = [ms for ms in (first_stored_ms, outcome.first_seen) if ms is not None]
+        metadata["empty"] = _why_empty(window, min(known, default=None))
     return metadata
 
 
-def _why_empty(range_end: datetime, first_candle_ms: int | None) -> str:
+def _why_empty(window: TimeWindow, first_candle_ms: int | None) -> str:
     if first_candle_ms is None:
-        return "no candles: the exchange has none for this symbol in or before this range"
+        return "no candles: the exchange has none for this symbol from this range on"
     first = to_datetime(first_candle_ms)
-    if first >= range_end:
-        return f"no candles: the range ends before the symbol's first candle ({first:%Y-%m-%d %H:%M} UTC)"
-    return "no candles: the exchange has none in this range (a gap on the exchange's side)"
+    if first < window.start:
+        return "no candles: the exchange has none in this range (a gap on the exchange's side)"
+    return (f"no candles: the range ends before the symbol's first candle "
+            f"({first:%Y-%m-%d %H:%M} UTC)")

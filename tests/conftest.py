@@ -1,0 +1,85 @@
+"""Shared fixtures: a real PostgreSQL database and a SQLite file per test, and the project's
+Binance emulator on 127.0.0.1. Nothing here reaches the internet."""
+
+import asyncio
+import os
+import uuid
+from datetime import date
+
+import psycopg
+import pytest
+
+from titan_dagster.config.model import ExchangeSettings
+from titan_dagster.emulator import BinanceEmulator
+from titan_dagster.exchange.client import ExchangeClient
+from titan_dagster.exchange.retry import RetryPolicy
+from titan_dagster.ingest.backfill import SymbolOutcome, backfill
+from titan_dagster.warehouse import Warehouse
+
+PG_SERVER = os.environ.get("TITAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.05, max_delay_s=0.2)
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"titan_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{PG_SERVER.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'warehouse.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_url(request):
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    store = Warehouse(warehouse_url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def emulator():
+    with BinanceEmulator(listings={"BTC/USDT": "2017-08-17", "ETH/USDT": "2017-08-17"}) as emu:
+        yield emu
+
+
+def binance_settings(emu: BinanceEmulator, symbols, timeframes=("1d", "1h")) -> ExchangeSettings:
+    return ExchangeSettings(name="binance", symbols=tuple(symbols), timeframes=tuple(timeframes),
+                            api_url=emu.base_url)
+
+
+def run_backfill(emu: BinanceEmulator, warehouse: Warehouse, symbols, timeframes, first: date,
+                 last: date, retry: RetryPolicy = FAST_RETRY) -> dict[str, SymbolOutcome]:
+    async def go():
+        settings = binance_settings(emu, symbols, timeframes)
+        async with ExchangeClient(settings, retry=retry) as client:
+            return {o.symbol: o async for o in backfill(client, warehouse, symbols, timeframes,
+                                                         first, last)}
+
+    return asyncio.run(go())
+
+
+def stored_rows(warehouse: Warehouse, symbol: str, timeframe: str) -> list[tuple]:
+    frame = warehouse.read_candles("binance", symbol, timeframe)
+    return [(int(ts.timestamp() * 1000), *values) for ts, *values in frame.itertuples(index=False)]
+
+
+def truth_rows(emu: BinanceEmulator, symbol: str, timeframe: str, start_ms: int,
+               end_ms: int) -> list[tuple]:
+    """What the exchange serves, in the form the read API returns (Decimal values)."""
+    from decimal import Decimal
+
+    return [(row[0], *(Decimal(v) for v in row[1:6]))
+            for row in emu.candles(symbol, timeframe, start_ms, end_ms)]

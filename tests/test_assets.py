@@ -1,0 +1,107 @@
+"""The OHLCV assets through Dagster: a partition range is one run, and every partition of
+every selected asset is materialized with metadata."""
+
+from datetime import date
+
+import dagster as dg
+
+from tests.conftest import binance_settings, stored_rows, truth_rows
+from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets, ohlcv_asset_key
+from titan_dagster.defs.ohlcv.partitions import daily_partitions
+from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
+from titan_dagster.timeframes import DAY_MS, day_start_ms
+from titan_dagster.warehouse import Warehouse
+
+RANGE = {"dagster/asset_partition_range_start": "2024-01-01",
+         "dagster/asset_partition_range_end": "2024-01-31"}
+BTC, ETH, SOL = (ohlcv_asset_key("binance", s) for s in ("BTC/USDT", "ETH/USDT", "SOL/USDT"))
+
+
+def materialize(emulator, warehouse_url, instance, symbols, selection=None, run_config=None):
+    assets = build_ohlcv_assets(binance_settings(emulator, symbols),
+                                daily_partitions(date(2024, 1, 1)), "sqlite")
+    return dg.materialize(
+        [assets], instance=instance, tags=RANGE, selection=selection, run_config=run_config,
+        raise_on_error=False,
+        resources={"warehouse": WarehouseResource(database_url=warehouse_url),
+                   "exchanges": ExchangeResource(max_attempts=2)})
+
+
+def latest_metadata(instance, key):
+    event = instance.get_latest_materialization_event(key)
+    return {name: value.value for name, value in
+            event.asset_materialization.metadata.items()}
+
+
+def test_a_range_run_materializes_every_partition_with_metadata(emulator, warehouse_url):
+    emulator.add_symbol("SOL/USDT", "2024-03-01")  # listed after the range
+    with dg.instance_for_test() as instance:
+        result = materialize(emulator, warehouse_url, instance,
+                             ["BTC/USDT", "ETH/USDT", "SOL/USDT"])
+
+        assert result.success
+        january = {f"2024-01-{day:02d}" for day in range(1, 32)}
+        for key in (BTC, ETH, SOL):
+            assert instance.get_materialized_partitions(key) == january
+        btc = latest_metadata(instance, BTC)
+        assert btc["dagster/row_count"] == 31 + 31 * 24
+        assert (btc["candles_1d"], btc["candles_1h"]) == (31, 744)
+        assert btc["requests"] == 2
+        assert btc["first_candle"] == day_start_ms(date(2024, 1, 1)) / 1000
+        sol = latest_metadata(instance, SOL)
+        assert sol["dagster/row_count"] == 0
+        assert "before the symbol's first candle (2024-03-01 00:00 UTC)" in sol["empty"]
+
+    store = Warehouse(warehouse_url)
+    start = day_start_ms(date(2024, 1, 1))
+    assert stored_rows(store, "ETH/USDT", "1h") == truth_rows(emulator, "ETH/USDT", "1h", start,
+                                                              start + 31 * DAY_MS)
+
+
+def test_a_subset_and_some_timeframes_can_be_selected(emulator, warehouse_url):
+    with dg.instance_for_test() as instance:
+        result = materialize(emulator, warehouse_url, instance, ["BTC/USDT", "ETH/USDT"],
+                             selection=[ETH],
+                             run_config={"ops": {"ohlcv_binance": {"config": {
+                                 "timeframes": ["1d"]}}}})
+        assert result.success
+        assert instance.get_materialized_partitions(BTC) == set()
+        assert len(instance.get_materialized_partitions(ETH)) == 31
+    store = Warehouse(warehouse_url)
+    assert len(stored_rows(store, "ETH/USDT", "1d")) == 31
+    assert stored_rows(store, "ETH/USDT", "1h") == []
+
+
+def test_an_unknown_symbol_fails_the_run_by_name_and_the_others_are_materialized(
+        emulator, warehouse_url):
+    with dg.instance_for_test() as instance:
+        result = materialize(emulator, warehouse_url, instance, ["BTC/USDT", "NOPE/USDT"])
+
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        assert "NOPE/USDT" in failure.step_failure_data.error.message
+        assert len(instance.get_materialized_partitions(BTC)) == 31
+        assert instance.get_materialized_partitions(ohlcv_asset_key("binance", "NOPE/USDT")) \
+            == set()
+
+
+def test_an_unconfigured_timeframe_in_run_config_is_named(emulator, warehouse_url):
+    with dg.instance_for_test() as instance:
+        result = materialize(emulator, warehouse_url, instance, ["BTC/USDT"],
+                             run_config={"ops": {"ohlcv_binance": {"config": {
+                                 "timeframes": ["5m"]}}}})
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        assert "'5m' is not configured for binance" in failure.step_failure_data.error.message
+
+
+def test_assets_carry_group_kinds_and_column_schema(emulator):
+    assets = build_ohlcv_assets(binance_settings(emulator, ["BTC/USDT"]),
+                                daily_partitions(date(2024, 1, 1)), "postgres")
+    spec = next(iter(assets.specs))
+    assert spec.group_name == "binance"
+    assert spec.kinds == {"ccxt", "postgres"}
+    columns = [c.name for c in spec.metadata["dagster/column_schema"].columns]
+    assert columns == ["exchange", "symbol", "timeframe", "ts", "open", "high", "low", "close",
+                       "volume"]
+    assert assets.backfill_policy == dg.BackfillPolicy.single_run()
