@@ -1,0 +1,115 @@
+"""The documented Dagster commands, run as a user runs them: subprocesses against the emulator."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from tests.conftest import stored_rows, truth_rows
+from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
+from titan_dagster.timeframes import DAY_MS, day_start_ms
+from titan_dagster.warehouse import Warehouse
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def user_env(tmp_path, emulator, database_url, symbols, timeframes, start="2024-01-01",
+             dagster_home=None) -> dict:
+    config = tmp_path / "titan.yaml"
+    config.write_text(yaml.safe_dump({"start": start, "exchanges": {"binance": {
+        "symbols": symbols, "timeframes": timeframes, "api_url": emulator.base_url}}}))
+    home = dagster_home or tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    return {**os.environ, "TITAN_CONFIG": str(config), "TITAN_DATABASE_URL": database_url,
+            "DAGSTER_HOME": str(home)}
+
+
+def materialize_command(select: str, partition_range: str) -> list[str]:
+    return [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
+            "titan_dagster.definitions", "--select", select, "--partition-range", partition_range]
+
+
+def test_the_documented_partition_range_command_backfills_a_year(tmp_path, emulator, pg_url):
+    env = user_env(tmp_path, emulator, pg_url, ["BTC/USDT", "ETH/USDT"], ["1d", "1h"])
+    done = subprocess.run(
+        materialize_command("ohlcv/binance/BTC_USDT,ohlcv/binance/ETH_USDT",
+                            "2024-01-01...2024-12-31"),
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    store = Warehouse(pg_url)
+    start, end = day_start_ms(date(2024, 1, 1)), day_start_ms(date(2025, 1, 1))
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        assert stored_rows(store, symbol, "1h") == truth_rows(emulator, symbol, "1h", start, end)
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1  # a year of two assets is one run
+        partitions = instance.get_materialized_partitions(ohlcv_asset_key("binance", "BTC/USDT"))
+        assert len(partitions) == 366
+
+
+def test_the_shipped_dagster_yaml_runs_on_postgresql(tmp_path, emulator, pg_url):
+    """dagster.yaml as shipped, with run and event storage in PostgreSQL."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = user_env(tmp_path, emulator, pg_url, ["BTC/USDT"], ["1h"], dagster_home=home)
+    env["DAGSTER_PG_URL"] = pg_url.replace("postgresql+psycopg://", "postgresql+psycopg2://")
+    done = subprocess.run(materialize_command("ohlcv/binance/BTC_USDT", "2024-01-01...2024-01-07"),
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    store = Warehouse(pg_url)
+    with store.engine.connect() as conn:
+        materialized = conn.exec_driver_sql(
+            "SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'"
+        ).scalar()
+    assert materialized == 7
+
+
+def test_a_run_killed_halfway_then_rerun_ends_like_an_unbroken_run(tmp_path, emulator, pg_url):
+    symbols, first, last = ["BTC/USDT", "ETH/USDT", "LTC/USDT"], date(2024, 1, 1), date(2024, 2, 29)
+    emulator.add_symbol("LTC/USDT", "2017-12-13")
+    env = user_env(tmp_path, emulator, pg_url, symbols, ["1m"])
+    command = materialize_command("group:binance", f"{first}...{last}")
+    store = Warehouse(pg_url)
+    store.migrate()
+    total_days = 3 * ((last - first).days + 1)
+
+    run = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while complete_days(store) < total_days // 3 and run.poll() is None:
+        assert time.monotonic() < deadline, "the backfill made no progress"
+        time.sleep(0.2)  # polling the warehouse for progress, not waiting for a result
+    assert run.poll() is None, "the run finished before it could be killed"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    halfway = complete_days(store)
+    assert 0 < halfway < total_days
+    emulator.clear_requests()
+
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    start, end = day_start_ms(first), day_start_ms(last) + DAY_MS
+    for symbol in symbols:
+        assert stored_rows(store, symbol, "1m") == truth_rows(emulator, symbol, "1m", start, end)
+    assert complete_days(store) == total_days
+    # Only the days the killed run had not finished were fetched again.
+    unbroken = 3 * -(-(end - start) // 60_000 // 1000)
+    assert emulator.count("/api/v3/klines") < unbroken
+
+
+def complete_days(store: Warehouse) -> int:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM ohlcv_complete_days").scalar()
