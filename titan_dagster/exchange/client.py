@@ -114,7 +114,8 @@ class ExchangeClient:
                 return await fn()
             except ccxt_async.BadSymbol as error:
                 raise SymbolNotAvailable(self.name, symbol or "?", str(error)) from None
-            except ccxt_async.BadRequest as error:
+            except ccxt_async.ExchangeError as error:
+                # Not a network fault: asking again would get the same answer.
                 raise ExchangeAccessError(f"{self.name} rejected {what}: {error}") from None
             except (ccxt_async.DDoSProtection, ccxt_async.RateLimitExceeded) as error:
                 # No await since the failing response: these headers are still its own.
@@ -122,7 +123,9 @@ class ExchangeClient:
                 if retry_after:
                     self._pause_all(retry_after)
                 last_error = error
-            except (ccxt_async.NetworkError, _EmptyPage) as error:
+            except (ccxt_async.OperationFailed, _EmptyPage) as error:
+                # ccxt's "may succeed if retried" family: NetworkError (429/418, 5xx, timeouts,
+                # refused connections), bad responses, and Binance's -1000/-1001 server errors.
                 last_error = error
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay_s(attempt, retry_after)

@@ -1,0 +1,94 @@
+"""The warehouse on a real PostgreSQL and on SQLite: schema, exact values, upserts, reads."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from titan_dagster.warehouse import Warehouse, masked
+from titan_dagster.warehouse.database import DatabaseUrlError, parse_database_url
+
+T0 = 1_704_067_200_000  # 2024-01-01T00:00Z
+KEY = ("binance", "BTC/USDT", "1h")
+
+
+def test_migrations_are_recorded_and_rerunning_them_is_a_no_op(warehouse):
+    assert warehouse.migrate() == []
+    with warehouse.engine.connect() as conn:
+        versions = conn.exec_driver_sql("SELECT version FROM titan_schema_migrations").scalars()
+        assert "0001_create_ohlcv" in set(versions)
+    assert Warehouse(str(warehouse.url)).migrate() == []
+
+
+def test_postgres_columns_are_numeric_and_timestamptz(pg_url):
+    store = Warehouse(pg_url)
+    store.migrate()
+    with store.engine.connect() as conn:
+        types = dict(conn.exec_driver_sql(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'ohlcv'").all())
+        key = conn.exec_driver_sql(
+            "SELECT string_agg(a.attname, ',' ORDER BY array_position(i.indkey, a.attnum)) "
+            "FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'ohlcv'::regclass "
+            "AND i.indisprimary").scalar()
+    assert types["ts"] == "timestamp with time zone"
+    assert {types[c] for c in ("open", "high", "low", "close", "volume")} == {"numeric"}
+    assert key == "exchange,symbol,timeframe,ts"
+
+
+def test_values_round_trip_exactly(warehouse):
+    candles = [(T0, "0.00000001", "123456789.12345678", "0.1", "42123.45", "0"),
+               (T0 + 3_600_000, "1e-8", "99999999999999.99999999", "0.00000001", "1.10", "7")]
+    warehouse.write(*KEY, candles, [])
+
+    frame = warehouse.read_candles(*KEY)
+    assert list(frame["ts"]) == [datetime(2024, 1, 1, tzinfo=UTC),
+                                 datetime(2024, 1, 1, 1, tzinfo=UTC)]
+    assert list(frame.iloc[0, 1:]) == [Decimal("0.00000001"), Decimal("123456789.12345678"),
+                                       Decimal("0.1"), Decimal("42123.45"), Decimal("0")]
+    assert frame.iloc[1]["high"] == Decimal("99999999999999.99999999")
+    assert all(isinstance(v, Decimal) for v in frame.iloc[1, 1:])
+
+
+def test_writing_a_candle_again_updates_it_and_adds_no_row(warehouse):
+    warehouse.write(*KEY, [(T0, "1", "2", "0.5", "1.5", "10")], [])
+    warehouse.write(*KEY, [(T0, "1", "2.5", "0.5", "2", "11")], [(date(2024, 1, 1), 1)])
+
+    frame = warehouse.read_candles(*KEY)
+    assert len(frame) == 1
+    assert (frame.iloc[0]["high"], frame.iloc[0]["close"]) == (Decimal("2.5"), Decimal("2"))
+    assert warehouse.complete_days(*KEY, date(2024, 1, 1), date(2024, 1, 2)) == {date(2024, 1, 1)}
+
+
+def test_reads_are_bounded_by_time_and_key(warehouse):
+    warehouse.write(*KEY, [(T0 + i * 3_600_000, "1", "1", "1", "1", "1") for i in range(48)], [])
+    warehouse.write("binance", "ETH/USDT", "1h", [(T0, "2", "2", "2", "2", "2")], [])
+
+    day_two = warehouse.read_candles(*KEY, datetime(2024, 1, 2, tzinfo=UTC),
+                                     datetime(2024, 1, 3, tzinfo=UTC))
+    assert len(day_two) == 24
+    assert day_two["ts"].iloc[0] == datetime(2024, 1, 2, tzinfo=UTC)
+    summary = warehouse.summarize("binance", "BTC/USDT", datetime(2024, 1, 1, tzinfo=UTC),
+                                  datetime(2024, 1, 2, tzinfo=UTC))
+    assert summary["1h"].candles == 24
+    assert (summary["1h"].first_ms, summary["1h"].last_ms) == (T0, T0 + 23 * 3_600_000)
+
+
+def test_hostile_names_are_data_not_sql(warehouse):
+    hostile = ("x'); DROP TABLE ohlcv; --", "A/B\"; --", "1h' OR '1'='1")
+    warehouse.write(*hostile, [(T0, "1", "1", "1", "1", "1")], [(date(2024, 1, 1), 1)])
+    assert len(warehouse.read_candles(*hostile)) == 1
+    assert len(warehouse.read_candles(*KEY)) == 0
+    assert sa.inspect(warehouse.engine).has_table("ohlcv")
+
+
+def test_urls_are_checked_and_passwords_masked():
+    assert masked("postgresql+psycopg://u:s3cret@db:5432/titan") == \
+        "postgresql+psycopg://u:***@db:5432/titan"
+    assert parse_database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(DatabaseUrlError, match="TITAN_DATABASE_URL: backend 'mysql'"):
+        parse_database_url("mysql://u@h/db")
+    with pytest.raises(DatabaseUrlError, match="TITAN_DATABASE_URL: not a SQLAlchemy"):
+        parse_database_url("not a url")
