@@ -16,7 +16,7 @@ def timeframe_ms(timeframe: str) -> int:
     so that every day partition holds a whole number of candles aligned to UTC midnight."""
     match = _TIMEFRAME.match(timeframe)
     if not match:
-        raise ValueError(f"{timeframe!r} is not a timeframe from 1m to 1d (like 1m, 5m, 1h, 4h, 1d)")
+        raise ValueError(f"{timeframe!r} is not a timeframe from 1m to 1d (like 1m, 1h, 1d)")
     length = int(match.group(1)) * _UNIT_MS[match.group(2)]
     if length > DAY_MS or DAY_MS % length:
         raise ValueError(f"{timeframe!r} does not divide a UTC day evenly (allowed: 1m up to 1d)")

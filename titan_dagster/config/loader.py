@@ -107,7 +107,8 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
         raise ConfigError(path, "exchanges", f"{name!r} is not an exchange ccxt supports with "
                           "OHLCV candles (use ccxt's id, e.g. binance, kraken, okx)")
     if not isinstance(raw, dict):
-        raise ConfigError(path, field, f"expected a mapping with symbols and timeframes, got {raw!r}")
+        raise ConfigError(path, field,
+                          f"expected a mapping with symbols and timeframes, got {raw!r}")
     _reject_unknown(path, field, raw, _EXCHANGE_FIELDS)
     symbols = _parse_list(path, f"{field}.symbols", _required(path, field, raw, "symbols"))
     for i, symbol in enumerate(symbols):

@@ -16,8 +16,14 @@ from titan_dagster.exchange.errors import ExchangeAccessError
 from titan_dagster.ingest.candles import InvalidCandle, normalize
 from titan_dagster.ingest.day_ledger import DayLedger
 from titan_dagster.ingest.pages import fetch_window
-from titan_dagster.timeframes import DAY_MS, day_start_ms, days_between, floor_ms, now_ms, \
-    timeframe_ms
+from titan_dagster.timeframes import (
+    DAY_MS,
+    day_start_ms,
+    days_between,
+    floor_ms,
+    now_ms,
+    timeframe_ms,
+)
 from titan_dagster.warehouse import Warehouse
 
 # A candle is only taken as final a few seconds after it closes: exchanges publish the

@@ -1,0 +1,5 @@
+"""A Binance-compatible exchange emulator the project owns, for tests, benchmarks and demos."""
+
+from titan_dagster.emulator.server import DEFAULT_LISTINGS, BinanceEmulator, Fault, RequestRecord
+
+__all__ = ["DEFAULT_LISTINGS", "BinanceEmulator", "Fault", "RequestRecord"]
