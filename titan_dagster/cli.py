@@ -23,12 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="offline end-to-end backfill against the emulator")
     demo.add_argument("--days", type=int, default=30, help="how many past days to backfill")
-    dev = commands.add_parser("dev", help="dagster dev with a persistent local instance")
-    dev.add_argument("dagster_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    commands.add_parser("dev", help="dagster dev with a persistent local instance; other "
+                        "options go to dagster dev (e.g. -p 3001)")
+    args, dagster_args = parser.parse_known_args(argv)
     if args.command == "demo":
+        if dagster_args:
+            parser.error(f"unrecognized arguments: {' '.join(dagster_args)}")
         return run_demo(args.days)
-    return run_dev(args.dagster_args)
+    return run_dev(dagster_args)
 
 
 def run_dev(dagster_args: list[str]) -> int:
