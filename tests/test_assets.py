@@ -9,6 +9,7 @@ from tests.conftest import binance_settings, stored_rows, truth_rows
 from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets, ohlcv_asset_key
 from titan_dagster.defs.ohlcv.partitions import daily_partitions
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
+from titan_dagster.emulator import Fault
 from titan_dagster.timeframes import DAY_MS, day_start_ms
 from titan_dagster.warehouse import Warehouse
 
@@ -105,3 +106,13 @@ def test_assets_carry_group_kinds_and_column_schema(emulator):
     assert columns == ["exchange", "symbol", "timeframe", "ts", "open", "high", "low", "close",
                        "volume"]
     assert assets.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_retries_show_in_the_run_log(emulator, warehouse_url):
+    emulator.inject(Fault("status", status=503), count=1)
+    with dg.instance_for_test() as instance:
+        result = materialize(emulator, warehouse_url, instance, ["BTC/USDT"])
+        assert result.success
+        messages = [e.message for e in instance.all_logs(result.run_id)]
+        assert any("ExchangeNotAvailable" in (m or "") and "retry 1/" in (m or "")
+                   for m in messages)

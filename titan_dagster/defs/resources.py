@@ -1,5 +1,7 @@
 """Dagster resources: thin configuration shells around the plain warehouse and exchange code."""
 
+import logging
+
 import dagster as dg
 from pydantic import PrivateAttr
 
@@ -48,6 +50,8 @@ class ExchangeResource(dg.ConfigurableResource):
     timeout_ms: int = 10_000
     max_concurrent_symbols: int = 8
 
-    def client(self, settings: ExchangeSettings) -> ExchangeClient:
+    def client(self, settings: ExchangeSettings, logger: logging.Logger | None = None
+               ) -> ExchangeClient:
+        """`logger`: pass context.log so that retries show in the run's log in the UI."""
         return ExchangeClient(settings, retry=RetryPolicy(max_attempts=self.max_attempts),
-                              timeout_ms=self.timeout_ms)
+                              timeout_ms=self.timeout_ms, logger=logger)

@@ -30,8 +30,9 @@ class _EmptyPage(Exception):
 
 class ExchangeClient:
     def __init__(self, settings: ExchangeSettings, *, retry: RetryPolicy | None = None,
-                 timeout_ms: int = 10_000):
+                 timeout_ms: int = 10_000, logger: logging.Logger | None = None):
         self.settings = settings
+        self.log = logger or log
         self.retry = retry or RetryPolicy()
         self.timeout_ms = timeout_ms
         self.requests: Counter[tuple[str, str]] = Counter()
@@ -129,7 +130,7 @@ class ExchangeClient:
                 last_error = error
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay_s(attempt, retry_after)
-                log.warning("%s: %s failed (%s: %s); retry %d/%d in %.1fs", self.name, what,
+                self.log.warning("%s: %s failed (%s: %s); retry %d/%d in %.1fs", self.name, what,
                             type(last_error).__name__, _short(last_error), attempt,
                             self.retry.max_attempts - 1, delay)
                 await asyncio.sleep(delay)

@@ -74,7 +74,7 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                          f"{first_day} to {last_day} into {store.display_url}")
 
         async def run():
-            async with exchanges.client(settings) as client:
+            async with exchanges.client(settings, context.log) as client:
                 async for outcome in backfill(
                         client, store, selected, chosen, first_day, last_day,
                         max_concurrent_symbols=exchanges.max_concurrent_symbols):
