@@ -111,7 +111,7 @@ def test_unknown_symbol_fails_by_name_while_the_others_are_stored(emulator, ware
 
 def test_a_corrected_candle_replaces_the_stored_one(emulator, warehouse):
     run_backfill(emulator, warehouse, ["BTC/USDT"], ["1d"], FIRST, FIRST)
-    emulator.set_candle("BTC/USDT", "1d", START, close="12345.67890000")
+    emulator.set_candle("BTC/USDT", "1d", START, high="12345.67890000", close="12345.67890000")
     # A correction reaches the warehouse when the day is fetched again.
     warehouse.engine.dispose()
     with warehouse.engine.begin() as conn:

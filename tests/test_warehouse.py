@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from titan_dagster.warehouse import Warehouse, masked
+from titan_dagster.warehouse.batch import Batch
 from titan_dagster.warehouse.database import DatabaseUrlError, parse_database_url
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00Z
@@ -41,7 +42,7 @@ def test_postgres_columns_are_numeric_and_timestamptz(pg_url):
 def test_values_round_trip_exactly(warehouse):
     candles = [(T0, "0.00000001", "123456789.12345678", "0.1", "42123.45", "0"),
                (T0 + 3_600_000, "1e-8", "99999999999999.99999999", "0.00000001", "1.10", "7")]
-    warehouse.write(*KEY, candles, [])
+    warehouse.write(*KEY, Batch(candles))
 
     frame = warehouse.read_candles(*KEY)
     assert list(frame["ts"]) == [datetime(2024, 1, 1, tzinfo=UTC),
@@ -53,8 +54,9 @@ def test_values_round_trip_exactly(warehouse):
 
 
 def test_writing_a_candle_again_updates_it_and_adds_no_row(warehouse):
-    warehouse.write(*KEY, [(T0, "1", "2", "0.5", "1.5", "10")], [])
-    warehouse.write(*KEY, [(T0, "1", "2.5", "0.5", "2", "11")], [(date(2024, 1, 1), 1)])
+    warehouse.write(*KEY, Batch([(T0, "1", "2", "0.5", "1.5", "10")]))
+    warehouse.write(*KEY, Batch([(T0, "1", "2.5", "0.5", "2", "11")],
+                                complete_days=[(date(2024, 1, 1), 1)]))
 
     frame = warehouse.read_candles(*KEY)
     assert len(frame) == 1
@@ -63,8 +65,9 @@ def test_writing_a_candle_again_updates_it_and_adds_no_row(warehouse):
 
 
 def test_reads_are_bounded_by_time_and_key(warehouse):
-    warehouse.write(*KEY, [(T0 + i * 3_600_000, "1", "1", "1", "1", "1") for i in range(48)], [])
-    warehouse.write("binance", "ETH/USDT", "1h", [(T0, "2", "2", "2", "2", "2")], [])
+    warehouse.write(*KEY, Batch([(T0 + i * 3_600_000, "1", "1", "1", "1", "1")
+                                 for i in range(48)]))
+    warehouse.write("binance", "ETH/USDT", "1h", Batch([(T0, "2", "2", "2", "2", "2")]))
 
     day_two = warehouse.read_candles(*KEY, datetime(2024, 1, 2, tzinfo=UTC),
                                      datetime(2024, 1, 3, tzinfo=UTC))
@@ -78,7 +81,8 @@ def test_reads_are_bounded_by_time_and_key(warehouse):
 
 def test_hostile_names_are_data_not_sql(warehouse):
     hostile = ("x'); DROP TABLE ohlcv; --", "A/B\"; --", "1h' OR '1'='1")
-    warehouse.write(*hostile, [(T0, "1", "1", "1", "1", "1")], [(date(2024, 1, 1), 1)])
+    warehouse.write(*hostile, Batch([(T0, "1", "1", "1", "1", "1")],
+                                    complete_days=[(date(2024, 1, 1), 1)]))
     assert len(warehouse.read_candles(*hostile)) == 1
     assert len(warehouse.read_candles(*KEY)) == 0
     assert sa.inspect(warehouse.engine).has_table("ohlcv")

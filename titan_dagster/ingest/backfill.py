@@ -13,11 +13,13 @@ from datetime import date, timedelta
 
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.errors import ExchangeAccessError
-from titan_dagster.ingest.candles import InvalidCandle, normalize
-from titan_dagster.ingest.day_ledger import DayLedger
-from titan_dagster.ingest.pages import fetch_window
+from titan_dagster.ingest.day_ledger import DayLedger, DayRecord
+from titan_dagster.ingest.pages import Page, fetch_span, fetch_window
+from titan_dagster.quality.ranges import slots_to_ranges
+from titan_dagster.quality.validation import CheckedRows, check_rows
 from titan_dagster.timeframes import (
     DAY_MS,
+    day_of_ms,
     day_start_ms,
     days_between,
     floor_ms,
@@ -25,6 +27,7 @@ from titan_dagster.timeframes import (
     timeframe_ms,
 )
 from titan_dagster.warehouse import Warehouse
+from titan_dagster.warehouse.batch import Batch
 
 # A candle is only taken as final a few seconds after it closes: exchanges publish the
 # closing values with a small lag.
@@ -37,6 +40,8 @@ class TimeframeOutcome:
     candles_written: int = 0
     days_skipped: int = 0
     days_completed: int = 0
+    invalid_rows: int = 0
+    exchange_gap_candles: int = 0
     first_seen: int | None = None  # the first candle at or after the first window fetched
 
 
@@ -58,7 +63,8 @@ class SymbolOutcome:
 
 async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterable[str],
                    timeframes: Iterable[str], first_day: date, last_day: date,
-                   *, max_concurrent_symbols: int = 8) -> AsyncIterator[SymbolOutcome]:
+                   *, max_concurrent_symbols: int = 8,
+                   run_id: str | None = None) -> AsyncIterator[SymbolOutcome]:
     """Yields each symbol's outcome as soon as it is stored, while others are still fetched.
     A symbol that fails (unknown to the exchange, exchange unreachable) reports its error and
     does not stop the others."""
@@ -68,7 +74,7 @@ async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterab
     async def one(symbol: str) -> SymbolOutcome:
         async with slots:
             return await backfill_symbol(client, warehouse, symbol, timeframes, first_day,
-                                         last_day)
+                                         last_day, run_id)
 
     tasks = [asyncio.create_task(one(symbol)) for symbol in symbols]
     try:
@@ -81,21 +87,21 @@ async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterab
 
 async def backfill_symbol(client: ExchangeClient, warehouse: Warehouse, symbol: str,
                           timeframes: tuple[str, ...], first_day: date,
-                          last_day: date) -> SymbolOutcome:
+                          last_day: date, run_id: str | None = None) -> SymbolOutcome:
     outcome = SymbolOutcome(symbol)
     try:
         client.check_symbol(symbol)
         for timeframe in timeframes:
             outcome.timeframes[timeframe] = await backfill_timeframe(
-                client, warehouse, symbol, timeframe, first_day, last_day)
-    except (ExchangeAccessError, InvalidCandle) as error:
+                client, warehouse, symbol, timeframe, first_day, last_day, run_id)
+    except ExchangeAccessError as error:
         outcome.error = error
     return outcome
 
 
 async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbol: str,
-                             timeframe: str, first_day: date,
-                             last_day: date) -> TimeframeOutcome:
+                             timeframe: str, first_day: date, last_day: date,
+                             run_id: str | None = None) -> TimeframeOutcome:
     step = timeframe_ms(timeframe)
     closed_until = floor_ms(now_ms() - SETTLE_MS, step)
     requests_before = client.requests[(symbol, timeframe)]
@@ -108,19 +114,84 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
         end = min(day_start_ms(run_last) + DAY_MS, closed_until)
         if end <= start:
             continue
+        await asyncio.to_thread(warehouse.clear_rejects, client.name, symbol, timeframe,
+                                run_first, run_last)
+        window = _Window(client, symbol, timeframe, end)
         ledger = DayLedger(start)
         async for page in fetch_window(client, symbol, timeframe, start, end):
-            candles = normalize(symbol, timeframe, page.rows)
-            ledger.add(candles)
-            if outcome.first_seen is None:
-                outcome.first_seen = page.first_seen
-            completed = ledger.close_through(page.covered_until)
-            await asyncio.to_thread(warehouse.write, client.name, symbol, timeframe, candles,
-                                    completed)
-            outcome.candles_written += len(candles)
-            outcome.days_completed += len(completed)
+            if window.history_from is None:
+                window.history_from = await _history_start(warehouse, client.name, symbol,
+                                                           timeframe, start, end, page)
+                if outcome.first_seen is None:
+                    outcome.first_seen = page.first_seen
+            batch = Batch(run_id=run_id)
+            checked = window.check_into(batch, page.rows + page.future, start, end)
+            ledger.add([c[0] for c in checked.valid],
+                       [r.ts for r in checked.rejects if r.ts is not None and start <= r.ts < end])
+            for day in ledger.close_through(page.covered_until):
+                await window.settle(batch, day)
+            await asyncio.to_thread(warehouse.write, client.name, symbol, timeframe, batch)
+            outcome.candles_written += len(batch.candles)
+            outcome.invalid_rows += len(batch.rejects)
+            outcome.exchange_gap_candles += sum(n for _, _, n in batch.exchange_gaps)
+            outcome.days_completed += len(batch.complete_days)
     outcome.requests = client.requests[(symbol, timeframe)] - requests_before
     return outcome
+
+
+class _Window:
+    """One contiguous run of days being fetched: validates what arrives and settles each day
+    once it is covered."""
+
+    def __init__(self, client: ExchangeClient, symbol: str, timeframe: str, end: int):
+        self.client, self.symbol, self.timeframe = client, symbol, timeframe
+        self.step = timeframe_ms(timeframe)
+        self.end = end
+        self.history_from: int | None = None  # no candle is expected before this
+
+    def check_into(self, batch: Batch, rows: list[list], start: int, end: int) -> CheckedRows:
+        """Valid rows into the batch as candles, the others into quarantine."""
+        checked = check_rows(rows, self.step, start, end, now_ms())
+        batch.candles.extend(checked.valid)
+        batch.rejects.extend((day_of_ms(start if r.ts is None else r.ts), r)
+                             for r in checked.rejects)
+        return checked
+
+    async def settle(self, batch: Batch, day: DayRecord) -> None:
+        """A covered day: re-request each hole once with a targeted request; what the
+        exchange still lacks is an exchange-side gap. Complete unless a row was rejected."""
+        first = max(day.start_ms, self.history_from)
+        expected = range(first + (-first) % self.step, min(day.start_ms + DAY_MS, self.end),
+                         self.step)
+        holes = slots_to_ranges((ts for ts in expected if ts not in day.seen), self.step)
+        for hole_start, hole_end in holes:
+            page = await fetch_span(self.client, self.symbol, self.timeframe, hole_start,
+                                    hole_end)
+            checked = self.check_into(batch, page.rows, hole_start, hole_end)
+            found = {candle[0] for candle in checked.valid}
+            day.valid += len(found)
+            day.rejected += len(checked.rejects)
+            still = [ts for ts in range(hole_start, hole_end, self.step) if ts not in found]
+            batch.exchange_gaps.extend((a, b, (b - a) // self.step)
+                                       for a, b in slots_to_ranges(still, self.step))
+        if not day.rejected:
+            batch.complete_days.append((day.day, day.valid))
+
+
+async def _history_start(warehouse: Warehouse, exchange: str, symbol: str, timeframe: str,
+                         start: int, end: int, first_page: Page) -> int:
+    """Where candles are expected from. The first page of a window that precedes a symbol's
+    first candle begins at that candle; unless older candles are stored, the stretch before
+    it is the time before listing, not a gap."""
+    if first_page.first_seen is None:
+        return end
+    if first_page.first_seen <= start:
+        return start
+    first_stored = await asyncio.to_thread(warehouse.first_candle_ms, exchange, symbol,
+                                           timeframe)
+    if first_stored is not None and first_stored < start:
+        return start
+    return first_page.first_seen
 
 
 def contiguous_runs(days: list[date]) -> list[tuple[date, date]]:

@@ -1,24 +1,48 @@
-"""Which UTC days a stream of pages has fully covered, and how many candles each holds."""
+"""Which UTC days a stream of pages has fully covered, and what each day holds."""
 
-from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
-from titan_dagster.ingest.candles import Candle
 from titan_dagster.timeframes import DAY_MS, day_of_ms
+
+
+@dataclass
+class DayRecord:
+    start_ms: int
+    seen: set[int] = field(default_factory=set)  # aligned open times served, valid or not
+    valid: int = 0
+    rejected: int = 0
+
+    @property
+    def day(self) -> date:
+        return day_of_ms(self.start_ms)
 
 
 class DayLedger:
     def __init__(self, start_ms: int):
         self._next_day = start_ms - start_ms % DAY_MS
-        self._counts: Counter[int] = Counter()
+        self._days: dict[int, DayRecord] = {}
 
-    def add(self, candles: list[Candle]) -> None:
-        self._counts.update(candle[0] - candle[0] % DAY_MS for candle in candles)
+    def record(self, day_start: int) -> DayRecord:
+        return self._days.setdefault(day_start, DayRecord(day_start))
 
-    def close_through(self, covered_until: int) -> list[tuple[date, int]]:
-        """Days that end at or before `covered_until`, each once, with its candle count."""
+    def add(self, valid: Iterable[int], rejected: Iterable[int]) -> None:
+        """Open times of stored candles and of rejected rows; a rejected row's slot counts
+        as served (it is not a hole), its day as not complete."""
+        for ts in valid:
+            record = self.record(ts - ts % DAY_MS)
+            record.seen.add(ts)
+            record.valid += 1
+        for ts in rejected:
+            record = self.record(ts - ts % DAY_MS)
+            record.seen.add(ts)
+            record.rejected += 1
+
+    def close_through(self, covered_until: int) -> list[DayRecord]:
+        """Days that end at or before `covered_until`, each once, oldest first."""
         closed = []
         while self._next_day + DAY_MS <= covered_until:
-            closed.append((day_of_ms(self._next_day), self._counts.pop(self._next_day, 0)))
+            closed.append(self._days.pop(self._next_day, None) or DayRecord(self._next_day))
             self._next_day += DAY_MS
         return closed

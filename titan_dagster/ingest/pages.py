@@ -10,51 +10,72 @@ concurrently, then handed over in order so that days complete in order.
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from titan_dagster.exchange.client import ExchangeClient
-from titan_dagster.timeframes import now_ms, timeframe_ms
+from titan_dagster.exchange.errors import ExchangeAccessError
+from titan_dagster.timeframes import floor_ms, now_ms, timeframe_ms
 
 
-@dataclass(frozen=True)
+@dataclass
 class Page:
-    rows: list[list]  # candles with open time inside the window, ascending
-    covered_until: int  # the exchange has no other candle between the window start and this
-    first_seen: int | None  # the exchange's first candle at or after the window start
+    rows: list[list]  # rows with open time inside the span, as served, ascending
+    covered_until: int  # the exchange has no other candle between the span start and this
+    first_seen: int | None = None  # the exchange's first candle at or after the span start
+    future: list[list] = field(default_factory=list)  # rows opened after the request was sent
 
 
 async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, start: int,
                        end: int, *, prefetch: int = 4) -> AsyncIterator[Page]:
     """Pages of the closed candles with open time in [start, end), in time order."""
     step = timeframe_ms(timeframe)
-    limit = client.page_limit
-    trading = client.is_trading(symbol)
-
-    async def page_at(since: int, until: int) -> Page:
-        slots = -(-(until - since) // step)
-        want = min(limit, slots)
-        requested_at = now_ms()
-        rows = await client.fetch_ohlcv(symbol, timeframe, since, want, expect_rows=trading)
-        rows = [row for row in rows if since <= row[0]]
-        if len(rows) >= want:
-            # A full page proves there is nothing else up to its last candle.
-            covered = rows[-1][0] + step
-        else:
-            # A short page held everything the exchange had when asked.
-            covered = max(requested_at, rows[-1][0] + step if rows else since)
-        return Page([row for row in rows if row[0] < until], min(covered, until),
-                    rows[0][0] if rows else None)
-
-    first = await page_at(start, end)
+    span = client.page_limit * step
+    first = await _request(client, symbol, timeframe, start, end)
     yield first
-    windows = deque(range(first.covered_until, end, limit * step))
+    windows = deque(range(first.covered_until, end, span))
     pending: deque[asyncio.Task[Page]] = deque()
     try:
         while windows or pending:
             while windows and len(pending) < prefetch:
                 since = windows.popleft()
-                pending.append(asyncio.create_task(page_at(since, min(end, since + limit * step))))
+                pending.append(asyncio.create_task(
+                    fetch_span(client, symbol, timeframe, since, min(end, since + span))))
             yield await pending.popleft()
     finally:
         for task in pending:
             task.cancel()
+
+
+async def fetch_span(client: ExchangeClient, symbol: str, timeframe: str, since: int,
+                     until: int) -> Page:
+    """Everything the exchange has in [since, until): one request, or more when junk rows
+    (duplicates, misaligned rows) took places in a full page."""
+    page = await _request(client, symbol, timeframe, since, until)
+    while page.covered_until < until:
+        more = await _request(client, symbol, timeframe, page.covered_until, until)
+        page = Page(page.rows + more.rows, more.covered_until, page.first_seen or more.first_seen,
+                    page.future + more.future)
+    return page
+
+
+async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: int,
+                   until: int) -> Page:
+    step = timeframe_ms(timeframe)
+    want = min(client.page_limit, -(-(until - since) // step))
+    requested_at = now_ms()
+    rows = await client.fetch_ohlcv(symbol, timeframe, since, want,
+                                    expect_rows=client.is_trading(symbol))
+    rows = [row for row in rows if since <= row[0]]
+    future = [row for row in rows if row[0] > requested_at]
+    real = [row[0] for row in rows if row[0] <= requested_at]
+    if len(rows) >= want:
+        # A full page proves there is nothing else up to its last real candle.
+        if not real:
+            raise ExchangeAccessError(f"{client.name}: {symbol} {timeframe} page from {since} "
+                                      "held no usable candle")
+        covered = floor_ms(max(real), step) + step
+    else:
+        # A short page held everything the exchange had when asked.
+        covered = requested_at
+    return Page([row for row in rows if row[0] < until and row[0] <= requested_at],
+                max(since, min(covered, until)), min(real, default=None), future)

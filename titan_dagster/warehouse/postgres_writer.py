@@ -1,8 +1,6 @@
 """Bulk writes on PostgreSQL: COPY a page batch into a staging table, then one upsert."""
 
-from datetime import date
-
-from titan_dagster.ingest.candles import Candle
+from titan_dagster.warehouse.batch import Batch
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS ohlcv_staging (
@@ -33,18 +31,36 @@ DO UPDATE SET candles = EXCLUDED.candles, completed_at = now()
 """
 
 
-def write_postgres(conn, key: tuple[str, str, str], candles: list[Candle],
-                   days: list[tuple[date, int]]) -> None:
+_REJECT = """
+INSERT INTO ohlcv_rejects (exchange, symbol, timeframe, day, ts_ms, open, high, low, close,
+                           volume, rule, run_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+_GAP = """
+INSERT INTO ohlcv_gaps (exchange, symbol, timeframe, start_ts, end_ts, candles)
+VALUES (%s, %s, %s, to_timestamp(%s / 1000.0), to_timestamp(%s / 1000.0), %s)
+ON CONFLICT (exchange, symbol, timeframe, start_ts)
+DO UPDATE SET end_ts = EXCLUDED.end_ts, candles = EXCLUDED.candles, confirmed_at = now()
+"""
+
+
+def write_postgres(conn, key: tuple[str, str, str], batch: Batch) -> None:
     exchange, symbol, timeframe = key
     with conn.cursor() as cur:
-        if candles:
+        if batch.candles:
             cur.execute(_STAGING)
             with cur.copy("COPY ohlcv_staging (ts_ms, open, high, low, close, volume) "
                           "FROM STDIN") as copy:
-                for candle in candles:
+                for candle in batch.candles:
                     copy.write_row(candle)
             cur.execute(_UPSERT, {"exchange": exchange, "symbol": symbol,
                                   "timeframe": timeframe})
-        if days:
-            cur.executemany(_MARK_DAYS, [(*key, day, count) for day, count in days])
+        if batch.rejects:
+            cur.executemany(_REJECT, [(*key, day, r.ts, *r.values, r.rule, batch.run_id)
+                                      for day, r in batch.rejects])
+        if batch.exchange_gaps:
+            cur.executemany(_GAP, [(*key, *gap) for gap in batch.exchange_gaps])
+        if batch.complete_days:
+            cur.executemany(_MARK_DAYS, [(*key, day, n) for day, n in batch.complete_days])
     conn.commit()

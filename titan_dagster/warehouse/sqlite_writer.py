@@ -1,8 +1,6 @@
 """Writes on the embedded SQLite warehouse: one transaction per page batch."""
 
-from datetime import date
-
-from titan_dagster.ingest.candles import Candle
+from titan_dagster.warehouse.batch import Batch
 from titan_dagster.warehouse.sqlite_time import iso_from_ms
 
 _UPSERT = """
@@ -25,11 +23,31 @@ DO UPDATE SET candles = excluded.candles,
 """
 
 
-def write_sqlite(conn, key: tuple[str, str, str], candles: list[Candle],
-                 days: list[tuple[date, int]]) -> None:
+_REJECT = """
+INSERT INTO ohlcv_rejects (exchange, symbol, timeframe, day, ts_ms, open, high, low, close,
+                           volume, rule, run_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+_GAP = """
+INSERT INTO ohlcv_gaps (exchange, symbol, timeframe, start_ts, end_ts, candles)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (exchange, symbol, timeframe, start_ts)
+DO UPDATE SET end_ts = excluded.end_ts, candles = excluded.candles,
+              confirmed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+"""
+
+
+def write_sqlite(conn, key: tuple[str, str, str], batch: Batch) -> None:
     try:
-        conn.executemany(_UPSERT, [(*key, iso_from_ms(ts), *values) for ts, *values in candles])
-        conn.executemany(_MARK_DAYS, [(*key, day.isoformat(), count) for day, count in days])
+        conn.executemany(_UPSERT, [(*key, iso_from_ms(ts), *values)
+                                   for ts, *values in batch.candles])
+        conn.executemany(_REJECT, [(*key, day.isoformat(), r.ts, *r.values, r.rule,
+                                    batch.run_id) for day, r in batch.rejects])
+        conn.executemany(_GAP, [(*key, iso_from_ms(a), iso_from_ms(b), n)
+                                for a, b, n in batch.exchange_gaps])
+        conn.executemany(_MARK_DAYS, [(*key, day.isoformat(), n)
+                                      for day, n in batch.complete_days])
         conn.commit()
     except BaseException:
         conn.rollback()

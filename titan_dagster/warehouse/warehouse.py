@@ -11,14 +11,15 @@ from decimal import Decimal
 import pandas as pd
 import sqlalchemy as sa
 
-from titan_dagster.ingest.candles import Candle
-from titan_dagster.timeframes import to_ms
+from titan_dagster.timeframes import timeframe_ms, to_datetime, to_ms
+from titan_dagster.warehouse.batch import Batch
 from titan_dagster.warehouse.database import (
     create_warehouse_engine,
     default_database_url,
     masked,
     parse_database_url,
 )
+from titan_dagster.warehouse.gap_sql import gaps_between_candles
 from titan_dagster.warehouse.migrations import apply_migrations
 from titan_dagster.warehouse.postgres_writer import write_postgres
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
@@ -52,18 +53,76 @@ class Warehouse:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def write(self, exchange: str, symbol: str, timeframe: str, candles: list[Candle],
-              complete_days: list[tuple[date, int]]) -> None:
-        """Upsert candles and record days complete, in one transaction."""
-        if not candles and not complete_days:
+    def write(self, exchange: str, symbol: str, timeframe: str, batch: Batch) -> None:
+        """Upsert candles, quarantine rejects, record exchange gaps and complete days, all in
+        one transaction: a day is never complete without its candles."""
+        if not batch:
             return
         key = (exchange, symbol, timeframe)
         with self._raw() as conn:
             if self.backend == "postgresql":
-                write_postgres(conn, key, candles, complete_days)
+                write_postgres(conn, key, batch)
             else:
                 with self._write_lock:
-                    write_sqlite(conn, key, candles, complete_days)
+                    write_sqlite(conn, key, batch)
+
+    def clear_rejects(self, exchange: str, symbol: str, timeframe: str, first: date,
+                      last: date) -> None:
+        """Forget the rejects of days about to be fetched again: what the exchange serves
+        now decides."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM ohlcv_rejects WHERE exchange = :e AND symbol = :s "
+                                 "AND timeframe = :tf AND day BETWEEN :a AND :b"),
+                         {"e": exchange, "s": symbol, "tf": timeframe, "a": self._day(first),
+                          "b": self._day(last)})
+
+    def rejects(self, exchange: str, symbol: str, first: date, last: date) -> pd.DataFrame:
+        """Quarantined rows of a symbol fetched for days first..last, newest first."""
+        query = sa.text("SELECT timeframe, day, ts_ms, open, high, low, close, volume, rule, "
+                        "rejected_at, run_id FROM ohlcv_rejects WHERE exchange = :e AND "
+                        "symbol = :s AND day BETWEEN :a AND :b ORDER BY ts_ms")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"e": exchange, "s": symbol, "a": self._day(first),
+                                        "b": self._day(last)}).all()
+        return pd.DataFrame(rows, columns=["timeframe", "day", "ts_ms", *PRICE_COLUMNS, "rule",
+                                           "rejected_at", "run_id"])
+
+    def exchange_gaps(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
+                      end_ms: int) -> list[tuple[int, int]]:
+        """Confirmed exchange-side gaps overlapping [start_ms, end_ms), as [start, end) ms."""
+        query = sa.text("SELECT start_ts, end_ts FROM ohlcv_gaps WHERE exchange = :e AND "
+                        "symbol = :s AND timeframe = :tf AND start_ts < :b AND end_ts > :a "
+                        "ORDER BY start_ts")
+        params = {"e": exchange, "s": symbol, "tf": timeframe,
+                  "a": self._ts(to_datetime(start_ms)), "b": self._ts(to_datetime(end_ms))}
+        with self.engine.connect() as conn:
+            return [(self._ms(a), self._ms(b)) for a, b in conn.execute(query, params).all()]
+
+    def missing_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
+                       end_ms: int) -> list[tuple[int, int]]:
+        """Open-time ranges [a, b) in [start_ms, end_ms) with no stored candle, ignoring
+        everything before the first stored candle of the timeframe (not listed yet)."""
+        step = timeframe_ms(timeframe)
+        first = self.first_candle_ms(exchange, symbol, timeframe)
+        if first is None or max(start_ms, first) >= end_ms:
+            return []
+        start_ms = max(start_ms, first)
+        params = {"e": exchange, "s": symbol, "tf": timeframe, "step_s": step // 1000,
+                  "a": self._ts(to_datetime(start_ms)), "b": self._ts(to_datetime(end_ms))}
+        with self.engine.connect() as conn:
+            edges = conn.execute(sa.text(
+                "SELECT min(ts), max(ts) FROM ohlcv WHERE exchange = :e AND symbol = :s AND "
+                "timeframe = :tf AND ts >= :a AND ts < :b"), params).one()
+            inner = conn.execute(sa.text(gaps_between_candles(self.backend)), params).all()
+        if edges[0] is None:
+            return [(start_ms, end_ms)]
+        lo, hi = self._ms(edges[0]), self._ms(edges[1])
+        ranges = [(self._ms(a) + step, self._ms(b)) for a, b in inner]
+        if lo > start_ms:
+            ranges.insert(0, (start_ms, lo))
+        if hi + step < end_ms:
+            ranges.append((hi + step, end_ms))
+        return ranges
 
     def complete_days(self, exchange: str, symbol: str, timeframe: str, first: date,
                       last: date) -> set[date]:
@@ -102,12 +161,15 @@ class Warehouse:
         return {tf: TimeframeSummary(n, self._ms(first), self._ms(last))
                 for tf, n, first, last in rows}
 
-    def first_candle_ms(self, exchange: str, symbol: str) -> int | None:
-        """The oldest candle stored for a symbol, of any timeframe."""
-        query = sa.text("SELECT min(ts) FROM ohlcv WHERE exchange = :exchange AND symbol = :symbol")
+    def first_candle_ms(self, exchange: str, symbol: str, timeframe: str | None = None
+                        ) -> int | None:
+        """The oldest candle stored for a symbol, of one timeframe or of any."""
+        clauses, params = self._key_filter(exchange, symbol, timeframe, None, None)
+        return self._ms(self._scalar(f"SELECT min(ts) FROM ohlcv WHERE {clauses}", params))
+
+    def _scalar(self, query: str, params: dict):
         with self.engine.connect() as conn:
-            first = conn.execute(query, {"exchange": exchange, "symbol": symbol}).scalar()
-        return self._ms(first)
+            return conn.execute(sa.text(query), params).scalar()
 
     @contextmanager
     def _raw(self) -> Iterator:

@@ -77,7 +77,8 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
             async with exchanges.client(settings, context.log) as client:
                 async for outcome in backfill(
                         client, store, selected, chosen, first_day, last_day,
-                        max_concurrent_symbols=exchanges.max_concurrent_symbols):
+                        max_concurrent_symbols=exchanges.max_concurrent_symbols,
+                        run_id=context.run.run_id):
                     yield outcome
 
         failures = {}

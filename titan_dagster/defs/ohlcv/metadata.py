@@ -18,6 +18,9 @@ def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, Timeframe
         "candles_written": sum(t.candles_written for t in outcome.timeframes.values()),
         "days_skipped_complete": sum(t.days_skipped for t in outcome.timeframes.values()),
         "days_completed": sum(t.days_completed for t in outcome.timeframes.values()),
+        "rows_quarantined": sum(t.invalid_rows for t in outcome.timeframes.values()),
+        "exchange_gap_candles_found": sum(t.exchange_gap_candles
+                                          for t in outcome.timeframes.values()),
     }
     for timeframe in timeframes:
         metadata[f"candles_{timeframe}"] = stored.get(timeframe, TimeframeSummary(0, None, None)

@@ -1,0 +1,60 @@
+"""What a valid candle is: one Pandera schema, used to validate every page before it is
+stored and to describe the ohlcv table's columns in the Dagster UI, so the two cannot drift.
+
+Prices and volumes are checked as float64 (exact for the 15 significant digits exchanges
+use) while the exact decimal strings are what gets stored.
+"""
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+PRICES = ("open", "high", "low", "close")
+
+
+def _rule(name: str, description: str, fn, element_wise: bool = False) -> pa.Check:
+    # error=name: pandera reports failures by this text, which becomes the quarantine rule.
+    return pa.Check(fn, name=name, error=name, description=description,
+                    element_wise=element_wise)
+
+
+def candle_schema(step_ms: int, window_start: int, window_end: int, now: int
+                  ) -> pa.DataFrameSchema:
+    """Candles of one timeframe (`step_ms` long) fetched for [window_start, window_end) at
+    `now`; `ts` is the open time in epoch ms."""
+    finite = _rule("finite", "not NaN or infinite", lambda s: np.isfinite(s))
+    price_checks = [finite, _rule("price_positive", "greater than 0", lambda s: s > 0)]
+    return pa.DataFrameSchema(
+        {
+            "ts": pa.Column("int64", unique=True, report_duplicates="all", nullable=False,
+                            description="candle open time, UTC", metadata={"type": "timestamptz"},
+                            checks=[
+                _rule("aligned", "a multiple of the timeframe from 00:00 UTC",
+                      lambda s: s % step_ms == 0),
+                _rule("in_window", "inside the partition's days",
+                      lambda s: (s >= window_start) & (s < window_end)),
+                _rule("not_in_future", "not opened after the fetch", lambda s: s <= now),
+            ]),
+            **{price: pa.Column("float64", nullable=False, checks=price_checks,
+                                description=f"{price} price, exact decimal",
+                                metadata={"type": "numeric"})
+               for price in PRICES},
+            "volume": pa.Column("float64", nullable=False, metadata={"type": "numeric"},
+                                description="base-asset volume, exact decimal",
+                                checks=[finite, _rule("volume_non_negative", "at least 0",
+                                                      lambda s: s >= 0)]),
+        },
+        checks=[
+            _rule("high_is_highest", "high >= open, close and low",
+                  lambda df: df["high"] >= df[["open", "close", "low"]].max(axis=1)),
+            _rule("low_is_lowest", "low <= open and close",
+                  lambda df: df["low"] <= df[["open", "close"]].min(axis=1)),
+        ],
+        name="candle",
+        strict=True,
+    )
+
+
+def empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({"ts": pd.Series(dtype="int64"),
+                         **{c: pd.Series(dtype="float64") for c in (*PRICES, "volume")}})

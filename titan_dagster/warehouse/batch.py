@@ -1,0 +1,19 @@
+"""What one transaction writes: a page of candles and everything learned with it."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from titan_dagster.ingest.candles import Candle
+from titan_dagster.quality.validation import Reject
+
+
+@dataclass
+class Batch:
+    candles: list[Candle] = field(default_factory=list)
+    rejects: list[tuple[date, Reject]] = field(default_factory=list)  # with the day fetched for
+    exchange_gaps: list[tuple[int, int, int]] = field(default_factory=list)  # start, end, count
+    complete_days: list[tuple[date, int]] = field(default_factory=list)  # with candle counts
+    run_id: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.candles or self.rejects or self.exchange_gaps or self.complete_days)
