@@ -36,6 +36,7 @@ ZERO = "0.00000000"
 INVALID_KINDS = frozenset(
     {
         "high_below_low",
+        "conflicting_duplicate",
         "high_below_open",
         "low_above_close",
         "zero_price",
@@ -229,6 +230,9 @@ def corrupt(row: list, kind: str, interval: str, now: int) -> list[list]:
         return [row, bad]
     elif kind == "duplicate":
         return [row, bad]
+    elif kind == "conflicting_duplicate":
+        bad[4] = bad[1]  # same open time, another close: which one is true is unknowable
+        return [row, bad] if bad[4] != row[4] else [row, bad[:4] + [bad[3]] + bad[5:]]
     elif kind == "future":
         bad[0] = now - now % iv + 2 * iv
         bad[6] = bad[0] + iv - 1

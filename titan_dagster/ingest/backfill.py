@@ -127,7 +127,8 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
             batch = Batch(run_id=run_id)
             checked = window.check_into(batch, page.rows + page.future, start, end)
             ledger.add([c[0] for c in checked.valid],
-                       [r.ts for r in checked.rejects if r.ts is not None and start <= r.ts < end])
+                       [(window.day_of(r.ts, start, end), window.slot_of(r.ts, start, end))
+                        for r in checked.rejects])
             for day in ledger.close_through(page.covered_until):
                 await window.settle(batch, day)
             await asyncio.to_thread(warehouse.write, client.name, symbol, timeframe, batch)
@@ -153,9 +154,22 @@ class _Window:
         """Valid rows into the batch as candles, the others into quarantine."""
         checked = check_rows(rows, self.step, start, end, now_ms())
         batch.candles.extend(checked.valid)
-        batch.rejects.extend((day_of_ms(start if r.ts is None else r.ts), r)
+        batch.rejects.extend((day_of_ms(self.day_of(r.ts, start, end)), r)
                              for r in checked.rejects)
         return checked
+
+    @staticmethod
+    def day_of(ts: int | None, start: int, end: int) -> int:
+        """The fetched day a rejected row is charged to: a row opened outside the span (in
+        the future, say) counts against the span's nearest day, so that day stays
+        incomplete and its check fails until the exchange stops serving it."""
+        return start if ts is None else min(max(ts, start), end - 1)
+
+    def slot_of(self, ts: int | None, start: int, end: int) -> int | None:
+        """The candle slot a rejected row occupies, if it has one in the span."""
+        if ts is None or not start <= ts < end or ts % self.step:
+            return None
+        return ts
 
     async def settle(self, batch: Batch, day: DayRecord) -> None:
         """A covered day: re-request each hole once with a targeted request; what the

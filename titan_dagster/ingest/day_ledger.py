@@ -27,17 +27,18 @@ class DayLedger:
     def record(self, day_start: int) -> DayRecord:
         return self._days.setdefault(day_start, DayRecord(day_start))
 
-    def add(self, valid: Iterable[int], rejected: Iterable[int]) -> None:
-        """Open times of stored candles and of rejected rows; a rejected row's slot counts
-        as served (it is not a hole), its day as not complete."""
+    def add(self, valid: Iterable[int], rejected: Iterable[tuple[int, int | None]]) -> None:
+        """Open times of stored candles, and (day, slot) of rejected rows: a rejected row
+        makes its day incomplete, and its slot, if aligned, is served rather than a hole."""
         for ts in valid:
             record = self.record(ts - ts % DAY_MS)
             record.seen.add(ts)
             record.valid += 1
-        for ts in rejected:
-            record = self.record(ts - ts % DAY_MS)
-            record.seen.add(ts)
+        for day_ts, slot in rejected:
+            record = self.record(day_ts - day_ts % DAY_MS)
             record.rejected += 1
+            if slot is not None:
+                record.seen.add(slot)
 
     def close_through(self, covered_until: int) -> list[DayRecord]:
         """Days that end at or before `covered_until`, each once, oldest first."""

@@ -1,17 +1,35 @@
-"""The ohlcv table as Dagster shows it on every OHLCV asset."""
+"""The ohlcv table as Dagster shows it on every OHLCV asset, derived from the Pandera candle
+schema so that the documented columns and the enforced rules are one thing."""
 
 import dagster as dg
 
+from titan_dagster.quality.candle_schema import candle_schema
+from titan_dagster.timeframes import DAY_MS
+
 OHLCV_TABLE = "ohlcv"
 
-OHLCV_COLUMNS = dg.TableSchema(columns=[
+_KEY_COLUMNS = [
     dg.TableColumn("exchange", "text", description="ccxt exchange id, e.g. binance"),
     dg.TableColumn("symbol", "text", description="unified spot symbol, e.g. BTC/USDT"),
     dg.TableColumn("timeframe", "text", description="candle length, e.g. 1h"),
-    dg.TableColumn("ts", "timestamptz", description="candle open time, UTC"),
-    dg.TableColumn("open", "numeric", description="first trade price, exact"),
-    dg.TableColumn("high", "numeric", description="highest trade price, exact"),
-    dg.TableColumn("low", "numeric", description="lowest trade price, exact"),
-    dg.TableColumn("close", "numeric", description="last trade price, exact"),
-    dg.TableColumn("volume", "numeric", description="base-asset volume, exact"),
-])
+]
+
+
+def _table_schema() -> dg.TableSchema:
+    # Any parameters do: they change the bounds the checks use, not their names.
+    schema = candle_schema(step_ms=60_000, window_start=0, window_end=DAY_MS, now=0)
+    columns = [
+        dg.TableColumn(
+            name, column.metadata["type"], description=column.description,
+            constraints=dg.TableColumnConstraints(
+                nullable=column.nullable, unique=column.unique,
+                other=[f"{check.name}: {check.description}" for check in column.checks]))
+        for name, column in schema.columns.items()
+    ]
+    return dg.TableSchema(
+        columns=_KEY_COLUMNS + columns,
+        constraints=dg.TableConstraints(other=[f"{check.name}: {check.description}"
+                                               for check in schema.checks]))
+
+
+OHLCV_COLUMNS = _table_schema()
