@@ -18,7 +18,7 @@ partitions = daily_partitions(config.start)
 warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
 
 defs = dg.Definitions(
-    assets=[build_ohlcv_assets(exchange, partitions, warehouse_kind)
+    assets=[build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
             for exchange in config.exchanges],
     jobs=[ohlcv_history_job(partitions)],
     resources={

@@ -18,7 +18,8 @@ CONFIG_ENV = "TITAN_CONFIG"
 DEFAULT_CONFIG = "titan.yaml"
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
-_TOP_LEVEL = {"start", "exchanges"}
+_TOP_LEVEL = {"start", "exchanges", "quality"}
+_QUALITY_FIELDS = {"max_price_jump"}
 _EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url"}
 
 
@@ -75,7 +76,15 @@ def _parse(path: Path, raw: Any) -> TitanConfig:
     exchanges = tuple(
         _parse_exchange(path, name, settings) for name, settings in exchanges_raw.items()
     )
-    return TitanConfig(path=path, start=start, exchanges=exchanges)
+    quality = raw.get("quality") or {}
+    if not isinstance(quality, dict):
+        raise ConfigError(path, "quality", f"expected a mapping, got {quality!r}")
+    _reject_unknown(path, "quality", quality, _QUALITY_FIELDS)
+    jump = quality.get("max_price_jump", TitanConfig.max_price_jump)
+    if isinstance(jump, bool) or not isinstance(jump, int | float) or not 0 < jump <= 10:
+        raise ConfigError(path, "quality.max_price_jump", f"{jump!r} is not a fraction "
+                          "between 0 and 10 (0.1 = 10%)")
+    return TitanConfig(path=path, start=start, exchanges=exchanges, max_price_jump=float(jump))
 
 
 def _required(path: Path, where: str, mapping: dict, key: str) -> Any:

@@ -18,6 +18,7 @@ class TitanConfig:
     path: Path
     start: date
     exchanges: tuple[ExchangeSettings, ...]
+    max_price_jump: float = 0.10  # an open this far from the previous close is flagged
 
     def exchange(self, name: str) -> ExchangeSettings:
         for settings in self.exchanges:

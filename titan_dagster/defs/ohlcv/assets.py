@@ -9,6 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from titan_dagster.config.model import ExchangeSettings
+from titan_dagster.defs.ohlcv.checks import check_result, check_specs, evaluate
 from titan_dagster.defs.ohlcv.metadata import materialization_metadata
 from titan_dagster.defs.ohlcv.partitions import days_of_window
 from titan_dagster.defs.ohlcv.table_schema import OHLCV_COLUMNS, OHLCV_TABLE
@@ -29,7 +30,7 @@ def ohlcv_asset_key(exchange: str, symbol: str) -> dg.AssetKey:
 
 
 def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.PartitionsDefinition,
-                       warehouse_kind: str) -> dg.AssetsDefinition:
+                       warehouse_kind: str, max_price_jump: float = 0.10) -> dg.AssetsDefinition:
     symbol_of = {ohlcv_asset_key(settings.name, symbol): symbol for symbol in settings.symbols}
     timeframes = ", ".join(settings.timeframes)
     specs = [
@@ -56,6 +57,7 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
     @dg.multi_asset(
         name=f"ohlcv_{settings.name}",
         specs=specs,
+        check_specs=[spec for key in symbol_of for spec in check_specs(key)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
@@ -91,8 +93,13 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
             metadata = materialization_metadata(
                 outcome, stored, chosen, window,
                 store.first_candle_ms(settings.name, outcome.symbol))
-            yield dg.MaterializeResult(asset_key=ohlcv_asset_key(settings.name, outcome.symbol),
-                                       metadata=metadata)
+            key = ohlcv_asset_key(settings.name, outcome.symbol)
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            assessed = evaluate(store, settings.name, outcome.symbol, chosen, window, first_day,
+                                last_day, max_price_jump)
+            for name, assessment in assessed.items():
+                if dg.AssetCheckKey(key, name) in context.selected_asset_check_keys:
+                    yield check_result(key, name, assessment, first_day, last_day)
         if failures:
             raise dg.Failure(
                 description=f"{len(failures)} of {len(selected)} {settings.name} symbols failed "

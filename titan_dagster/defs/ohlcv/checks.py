@@ -1,0 +1,58 @@
+"""Asset checks of every OHLCV asset, evaluated in the same step right after the symbol is
+stored, over the days that run materialized. Non-blocking: a failing check never stops the
+valid candles from being stored."""
+
+from datetime import date
+
+import dagster as dg
+
+from titan_dagster.quality import assessments
+from titan_dagster.quality.assessments import Assessment
+from titan_dagster.timeframes import now_ms
+from titan_dagster.warehouse import Warehouse
+
+CHECKS = {
+    "valid_candles": "No row the exchange served for these days broke the candle schema "
+                     "(broken rows sit in ohlcv_rejects, never in ohlcv). Error.",
+    "no_gaps": "Every closed candle since the symbol's first is stored. Error while a hole "
+               "could be re-fetched; warning for gaps the exchange confirmed it does not have.",
+    "no_price_jumps": "No open jumps from the previous close, and no close spikes away from "
+                      "both neighbours, by more than quality.max_price_jump. Warning.",
+    "fresh": "The newest stored candle of each timeframe opened at most two timeframes and a "
+             "minute ago. Error.",
+}
+
+
+def check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=key, description=description, blocking=False)
+            for name, description in CHECKS.items()]
+
+
+def evaluate(store: Warehouse, exchange: str, symbol: str, timeframes: tuple[str, ...],
+             window: dg.TimeWindow, first_day: date, last_day: date,
+             max_price_jump: float) -> dict[str, Assessment]:
+    now = now_ms()
+    start, end = (int(moment.timestamp() * 1000) for moment in (window.start, window.end))
+    frames = {tf: store.read_candles(exchange, symbol, tf, window.start, window.end)
+              for tf in timeframes}
+    return {
+        "valid_candles": assessments.invalid_rows(store, exchange, symbol, first_day, last_day),
+        "no_gaps": assessments.missing_candles(store, exchange, symbol, timeframes, start, end,
+                                               now),
+        "no_price_jumps": assessments.price_outliers(frames, max_price_jump),
+        "fresh": assessments.staleness(store, exchange, symbol, timeframes, now),
+    }
+
+
+def check_result(key: dg.AssetKey, name: str, assessment: Assessment,
+                 first_day: date, last_day: date) -> dg.AssetCheckResult:
+    metadata: dict = {**assessment.numbers, "summary": assessment.summary,
+                      "days": f"{first_day} to {last_day}"}
+    if assessment.sample:
+        metadata["sample"] = dg.MetadataValue.table(
+            [dg.TableRecord(row) for row in assessment.sample])
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=name, passed=assessment.passed, metadata=metadata,
+        severity=dg.AssetCheckSeverity.WARN if assessment.warn_only
+        else dg.AssetCheckSeverity.ERROR,
+        description=assessment.summary)

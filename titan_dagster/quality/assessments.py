@@ -1,0 +1,115 @@
+"""The quality questions asked of a symbol's stored candles, without Dagster: how many rows
+were quarantined, which candles are missing and whose fault that is, which prices jump,
+how stale the newest candle is. Each answer carries numbers worth plotting over time."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from titan_dagster.quality.ranges import intersect, slots_to_ranges, subtract, total
+from titan_dagster.timeframes import day_of_ms, timeframe_ms, to_datetime
+from titan_dagster.warehouse import Warehouse
+
+SAMPLE_ROWS = 20
+
+
+@dataclass
+class Assessment:
+    passed: bool
+    warn_only: bool = False  # failed, but on the exchange's side or worth a look, not wrong data
+    numbers: dict[str, float] = field(default_factory=dict)
+    sample: list[dict] = field(default_factory=list)
+    summary: str = ""
+
+
+def invalid_rows(warehouse: Warehouse, exchange: str, symbol: str, first: date,
+                 last: date) -> Assessment:
+    rejects = warehouse.rejects(exchange, symbol, first, last)
+    by_rule = rejects["rule"].str.split(",").explode().value_counts().to_dict() \
+        if len(rejects) else {}
+    sample = rejects.head(SAMPLE_ROWS).astype(str).to_dict("records")
+    return Assessment(
+        passed=rejects.empty, numbers={"invalid_count": len(rejects)}, sample=sample,
+        summary=", ".join(f"{rule}: {n}" for rule, n in sorted(by_rule.items())) or "none")
+
+
+def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
+                    timeframes: tuple[str, ...], start_ms: int, end_ms: int,
+                    now_ms: int) -> Assessment:
+    """Candles missing in [start_ms, end_ms) up to the last closed candle, after the first
+    stored one. Slots whose row was quarantined are the invalid check's business; confirmed
+    exchange-side gaps only warn; anything else is an error until re-fetched."""
+    healable_total = exchange_total = 0
+    sample = []
+    rejects = warehouse.rejects(exchange, symbol, day_of_ms(start_ms), day_of_ms(end_ms - 1))
+    for timeframe in timeframes:
+        step = timeframe_ms(timeframe)
+        end = min(end_ms, now_ms - now_ms % step - step)
+        missing = warehouse.missing_ranges(exchange, symbol, timeframe, start_ms, end)
+        if not missing:
+            continue
+        quarantined = slots_to_ranges(
+            {int(ts) for tf, ts in zip(rejects["timeframe"], rejects["ts_ms"], strict=True)
+             if tf == timeframe and ts == ts and ts % step == 0}, step)
+        missing = subtract(missing, quarantined)
+        confirmed = warehouse.exchange_gaps(exchange, symbol, timeframe, start_ms, end)
+        on_exchange = intersect(missing, confirmed)
+        healable = subtract(missing, confirmed)
+        healable_total += total(healable, step)
+        exchange_total += total(on_exchange, step)
+        sample += [{"timeframe": timeframe, "from": to_datetime(a).isoformat(),
+                    "to": to_datetime(b).isoformat(), "candles": (b - a) // step, "kind": kind}
+                   for kind, ranges in (("healable", healable), ("exchange gap", on_exchange))
+                   for a, b in ranges]
+    sample.sort(key=lambda row: (row["timeframe"], row["from"]))
+    return Assessment(
+        passed=healable_total + exchange_total == 0, warn_only=healable_total == 0,
+        numbers={"missing_count": healable_total + exchange_total,
+                 "healable_missing_count": healable_total,
+                 "exchange_gap_count": exchange_total},
+        sample=sample[:SAMPLE_ROWS],
+        summary=f"{healable_total} healable, {exchange_total} confirmed exchange-side")
+
+
+def price_outliers(frames: dict[str, pd.DataFrame], threshold: float) -> Assessment:
+    """Jumps: an open away from the previous close by more than `threshold` (a fraction).
+    Spikes: a close beyond `threshold` from both neighbouring closes, in the same direction."""
+    jumps = spikes = 0
+    sample = []
+    for timeframe, frame in frames.items():
+        if len(frame) < 2:
+            continue
+        close = frame["close"].astype(float)
+        previous, following = close.shift(1), close.shift(-1)
+        jump = (frame["open"].astype(float) / previous - 1).abs() > threshold
+        up = (close / previous - 1 > threshold) & (close / following - 1 > threshold)
+        down = (close / previous - 1 < -threshold) & (close / following - 1 < -threshold)
+        spike = up | down
+        jumps += int(jump.sum())
+        spikes += int(spike.sum())
+        flagged = frame[jump | spike]
+        sample += [{"timeframe": timeframe, "ts": row.ts.isoformat(), "open": str(row.open),
+                    "close": str(row.close), "previous_close": str(prev),
+                    "kind": "spike" if is_spike else "jump"}
+                   for row, prev, is_spike in zip(flagged.itertuples(), previous[flagged.index],
+                                                  spike[flagged.index], strict=True)]
+    return Assessment(passed=jumps + spikes == 0, warn_only=True,
+                      numbers={"price_jump_count": jumps, "price_spike_count": spikes},
+                      sample=sample[:SAMPLE_ROWS],
+                      summary=f"{jumps} jumps and {spikes} spikes beyond {threshold:.0%}")
+
+
+def staleness(warehouse: Warehouse, exchange: str, symbol: str, timeframes: tuple[str, ...],
+              now_ms: int) -> Assessment:
+    """Fails when a timeframe's newest stored candle opened more than two timeframes and a
+    minute ago."""
+    ages, stale = {}, []
+    for timeframe in timeframes:
+        newest = warehouse.last_candle_ms(exchange, symbol, timeframe)
+        age = None if newest is None else (now_ms - newest) / 1000
+        ages[f"age_s_{timeframe}"] = age if age is not None else -1
+        if age is None or age > 2 * timeframe_ms(timeframe) / 1000 + 60:
+            stale.append(f"{timeframe}: " + ("no candle" if newest is None else
+                                             f"newest opened {to_datetime(newest):%Y-%m-%d %H:%M}"))
+    return Assessment(passed=not stale, numbers=ages, summary="; ".join(stale) or "fresh")
