@@ -7,9 +7,11 @@ import os
 import dagster as dg
 
 from titan_dagster.config import load_config
+from titan_dagster.defs.automation.heal_sensor import build_heal_sensor
 from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets
 from titan_dagster.defs.ohlcv.jobs import ohlcv_history_job
 from titan_dagster.defs.ohlcv.partitions import daily_partitions
+from titan_dagster.defs.quality.gap_report import build_gap_report
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
 from titan_dagster.warehouse import default_database_url
 
@@ -18,8 +20,10 @@ partitions = daily_partitions(config.start)
 warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
 
 defs = dg.Definitions(
-    assets=[build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
-            for exchange in config.exchanges],
+    assets=[*(build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
+              for exchange in config.exchanges),
+            build_gap_report(config)],
+    sensors=[build_heal_sensor(config)],
     jobs=[ohlcv_history_job(partitions)],
     resources={
         "warehouse": WarehouseResource.from_env(os.environ),

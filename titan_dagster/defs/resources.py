@@ -27,9 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._warehouse = Warehouse(self.database_url or None)
-        applied = self._warehouse.migrate()
-        if applied and context.log:
-            context.log.info(f"warehouse {self._warehouse.display_url}: applied {applied}")
+        self._warehouse.migrate()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._warehouse is not None:
@@ -38,7 +36,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
-            raise RuntimeError("WarehouseResource used outside a Dagster execution")
+            raise RuntimeError("WarehouseResource used outside a Dagster run or sensor")
         return self._warehouse
 
 

@@ -36,7 +36,7 @@ def invalid_rows(warehouse: Warehouse, exchange: str, symbol: str, first: date,
 
 def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
                     timeframes: tuple[str, ...], start_ms: int, end_ms: int,
-                    now_ms: int) -> Assessment:
+                    now_ms: int, sample_rows: int = SAMPLE_ROWS) -> Assessment:
     """Candles missing in [start_ms, end_ms) up to the last closed candle, after the first
     stored one. Slots whose row was quarantined are the invalid check's business; confirmed
     exchange-side gaps only warn; anything else is an error until re-fetched."""
@@ -68,7 +68,7 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
         numbers={"missing_count": healable_total + exchange_total,
                  "healable_missing_count": healable_total,
                  "exchange_gap_count": exchange_total},
-        sample=sample[:SAMPLE_ROWS],
+        sample=sample[:sample_rows],
         summary=f"{healable_total} healable, {exchange_total} confirmed exchange-side")
 
 
