@@ -54,6 +54,9 @@ def test_a_valid_config_loads(tmp_path):
     ("    timeframes: [1d, 1h]\n", "", "exchanges.binance.timeframes", "missing"),
     ("http://127.0.0.1:18080", "ftp://mirror", "exchanges.binance.api_url", "ftp://mirror"),
     ("    symbols:", "    symbolz:", "exchanges.binance", "symbolz"),
+    ("start: 2020-01-01", "start: 2020-01-01\nquality: {max_price_jump: -1}",
+     "quality.max_price_jump", "-1"),
+    ("start: 2020-01-01", "start: 2020-01-01\nquality: {jump: 1}", "quality", "jump"),
 ])
 def test_config_errors_name_file_field_and_value(tmp_path, old, new, field, value):
     path = write(tmp_path, VALID.replace(old, new, 1))
