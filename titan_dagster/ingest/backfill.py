@@ -183,9 +183,10 @@ class _Window:
                                     hole_end)
             checked = self.check_into(batch, page.rows, hole_start, hole_end)
             found = {candle[0] for candle in checked.valid}
+            served = found | {reject.ts for reject in checked.rejects}
             day.valid += len(found)
             day.rejected += len(checked.rejects)
-            still = [ts for ts in range(hole_start, hole_end, self.step) if ts not in found]
+            still = [ts for ts in range(hole_start, hole_end, self.step) if ts not in served]
             batch.exchange_gaps.extend((a, b, (b - a) // self.step)
                                        for a, b in slots_to_ranges(still, self.step))
         if not day.rejected:
