@@ -112,13 +112,15 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
     for run_first, run_last in contiguous_runs(todo):
         start = day_start_ms(run_first)
         end = min(day_start_ms(run_last) + DAY_MS, closed_until)
-        if end <= start:
+        reaches_now = end == closed_until
+        if end < start or (end == start and not reaches_now):
             continue
         await asyncio.to_thread(warehouse.clear_rejects, client.name, symbol, timeframe,
                                 run_first, run_last)
         window = _Window(client, symbol, timeframe, end)
         ledger = DayLedger(start)
-        async for page in fetch_window(client, symbol, timeframe, start, end):
+        async for page in fetch_window(client, symbol, timeframe, start, end,
+                                       with_open=reaches_now):
             if window.history_from is None:
                 window.history_from = await _history_start(warehouse, client.name, symbol,
                                                            timeframe, start, end, page)
@@ -126,6 +128,7 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
                     outcome.first_seen = page.first_seen
             batch = Batch(run_id=run_id)
             checked = window.check_into(batch, page.rows + page.future, start, end)
+            window.check_open_into(batch, page.unsettled)
             ledger.add([c[0] for c in checked.valid],
                        [(window.day_of(r.ts, start, end), window.slot_of(r.ts, start, end))
                         for r in checked.rejects])
@@ -157,6 +160,13 @@ class _Window:
         batch.rejects.extend((day_of_ms(self.day_of(r.ts, start, end)), r)
                              for r in checked.rejects)
         return checked
+
+    def check_open_into(self, batch: Batch, rows: list[list]) -> None:
+        """Candles not closed yet are stored as open; an invalid one is simply not stored
+        (it will be checked again once closed)."""
+        for row in rows:
+            checked = check_rows([row], self.step, row[0], row[0] + self.step, now_ms())
+            batch.open_candles.extend(checked.valid)
 
     @staticmethod
     def day_of(ts: int | None, start: int, end: int) -> int:

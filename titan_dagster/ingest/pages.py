@@ -23,14 +23,20 @@ class Page:
     covered_until: int  # the exchange has no other candle between the span start and this
     first_seen: int | None = None  # the exchange's first candle at or after the span start
     future: list[list] = field(default_factory=list)  # rows opened after the request was sent
+    unsettled: list[list] = field(default_factory=list)  # after the span, not closed: open
 
 
 async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, start: int,
-                       end: int, *, prefetch: int = 4) -> AsyncIterator[Page]:
-    """Pages of the closed candles with open time in [start, end), in time order."""
+                       end: int, *, with_open: bool = False,
+                       prefetch: int = 4) -> AsyncIterator[Page]:
+    """Pages of the closed candles with open time in [start, end), in time order. With
+    `with_open` (`end` is the newest closed candle's end), the page that reaches `end` also
+    asks for the candles after it, which are still open, at no extra request."""
     step = timeframe_ms(timeframe)
     span = client.page_limit * step
-    first = await _request(client, symbol, timeframe, start, end)
+    extra = _OPEN_SLOTS if with_open else 0
+    first = await _request(client, symbol, timeframe, start, end,
+                           extra if end - start <= span - extra * step else 0)
     yield first
     windows = deque(range(first.covered_until, end, span))
     pending: deque[asyncio.Task[Page]] = deque()
@@ -38,8 +44,10 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
         while windows or pending:
             while windows and len(pending) < prefetch:
                 since = windows.popleft()
-                pending.append(asyncio.create_task(
-                    fetch_span(client, symbol, timeframe, since, min(end, since + span))))
+                until = min(end, since + span)
+                reaches_end = until == end and end - since <= span - extra * step
+                pending.append(asyncio.create_task(fetch_span(
+                    client, symbol, timeframe, since, until, extra if reaches_end else 0)))
             yield await pending.popleft()
     finally:
         for task in pending:
@@ -47,21 +55,25 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
 
 
 async def fetch_span(client: ExchangeClient, symbol: str, timeframe: str, since: int,
-                     until: int) -> Page:
+                     until: int, extra: int = 0) -> Page:
     """Everything the exchange has in [since, until): one request, or more when junk rows
     (duplicates, misaligned rows) took places in a full page."""
-    page = await _request(client, symbol, timeframe, since, until)
+    page = await _request(client, symbol, timeframe, since, until, extra)
     while page.covered_until < until:
-        more = await _request(client, symbol, timeframe, page.covered_until, until)
+        more = await _request(client, symbol, timeframe, page.covered_until, until, extra)
         page = Page(page.rows + more.rows, more.covered_until, page.first_seen or more.first_seen,
-                    page.future + more.future)
+                    page.future + more.future, more.unsettled)
     return page
 
 
+# The candle that closed moments ago (still settling) and the one open now.
+_OPEN_SLOTS = 2
+
+
 async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: int,
-                   until: int) -> Page:
+                   until: int, extra: int = 0) -> Page:
     step = timeframe_ms(timeframe)
-    want = min(client.page_limit, -(-(until - since) // step))
+    want = min(client.page_limit, -(-(until - since) // step) + extra)
     requested_at = now_ms()
     rows = await client.fetch_ohlcv(symbol, timeframe, since, want,
                                     expect_rows=client.is_trading(symbol))
@@ -78,4 +90,5 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
         # A short page held everything the exchange had when asked.
         covered = requested_at
     return Page([row for row in rows if row[0] < until and row[0] <= requested_at],
-                max(since, min(covered, until)), min(real, default=None), future)
+                max(since, min(covered, until)), min(real, default=None), future,
+                [row for row in rows if until <= row[0] <= requested_at] if extra else [])

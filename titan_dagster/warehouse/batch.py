@@ -10,10 +10,12 @@ from titan_dagster.quality.validation import Reject
 @dataclass
 class Batch:
     candles: list[Candle] = field(default_factory=list)
+    open_candles: list[Candle] = field(default_factory=list)  # not closed yet: stored as such
     rejects: list[tuple[date, Reject]] = field(default_factory=list)  # with the day fetched for
     exchange_gaps: list[tuple[int, int, int]] = field(default_factory=list)  # start, end, count
     complete_days: list[tuple[date, int]] = field(default_factory=list)  # with candle counts
     run_id: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.candles or self.rejects or self.exchange_gaps or self.complete_days)
+        return bool(self.candles or self.open_candles or self.rejects or self.exchange_gaps
+                    or self.complete_days)

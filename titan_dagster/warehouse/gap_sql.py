@@ -9,6 +9,7 @@ _INNER = """
 SELECT ts, next_ts FROM (
     SELECT ts, lead(ts) OVER (ORDER BY ts) AS next_ts FROM ohlcv
     WHERE exchange = :e AND symbol = :s AND timeframe = :tf AND ts >= :a AND ts < :b
+      AND closed = TRUE
 ) paired
 WHERE {longer_than_a_step}
 ORDER BY ts

@@ -4,14 +4,14 @@ from titan_dagster.warehouse.batch import Batch
 from titan_dagster.warehouse.sqlite_time import iso_from_ms
 
 _UPSERT = """
-INSERT INTO ohlcv (exchange, symbol, timeframe, ts, open, high, low, close, volume)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO ohlcv (exchange, symbol, timeframe, ts, open, high, low, close, volume, closed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (exchange, symbol, timeframe, ts) DO UPDATE
 SET open = excluded.open, high = excluded.high, low = excluded.low,
-    close = excluded.close, volume = excluded.volume
+    close = excluded.close, volume = excluded.volume, closed = excluded.closed
 WHERE ohlcv.open IS NOT excluded.open OR ohlcv.high IS NOT excluded.high
    OR ohlcv.low IS NOT excluded.low OR ohlcv.close IS NOT excluded.close
-   OR ohlcv.volume IS NOT excluded.volume
+   OR ohlcv.volume IS NOT excluded.volume OR ohlcv.closed IS NOT excluded.closed
 """
 
 _MARK_DAYS = """
@@ -40,8 +40,10 @@ DO UPDATE SET end_ts = excluded.end_ts, candles = excluded.candles,
 
 def write_sqlite(conn, key: tuple[str, str, str], batch: Batch) -> None:
     try:
-        conn.executemany(_UPSERT, [(*key, iso_from_ms(ts), *values)
-                                   for ts, *values in batch.candles])
+        conn.executemany(_UPSERT, [(*key, iso_from_ms(ts), *values, closed)
+                                   for candles, closed in ((batch.candles, 1),
+                                                           (batch.open_candles, 0))
+                                   for ts, *values in candles])
         conn.executemany(_REJECT, [(*key, day.isoformat(), r.ts, *r.values, r.rule,
                                     batch.run_id) for day, r in batch.rejects])
         conn.executemany(_GAP, [(*key, iso_from_ms(a), iso_from_ms(b), n)

@@ -112,7 +112,7 @@ class Warehouse:
         with self.engine.connect() as conn:
             edges = conn.execute(sa.text(
                 "SELECT min(ts), max(ts) FROM ohlcv WHERE exchange = :e AND symbol = :s AND "
-                "timeframe = :tf AND ts >= :a AND ts < :b"), params).one()
+                "timeframe = :tf AND ts >= :a AND ts < :b AND closed = TRUE"), params).one()
             inner = conn.execute(sa.text(gaps_between_candles(self.backend)), params).all()
         if edges[0] is None:
             return [(start_ms, end_ms)]
@@ -135,15 +135,21 @@ class Warehouse:
         return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
 
     def read_candles(self, exchange: str, symbol: str, timeframe: str,
-                     start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
-        """Candles with open time in [start, end), oldest first: `ts` as UTC timestamps and
-        prices and volumes as exact Decimal values."""
-        clauses, params = self._key_filter(exchange, symbol, timeframe, start, end)
-        query = sa.text(f"SELECT ts, open, high, low, close, volume FROM ohlcv WHERE {clauses} "
-                        "ORDER BY ts")
+                     start: datetime | None = None, end: datetime | None = None,
+                     include_open: bool = False) -> pd.DataFrame:
+        """Closed candles with open time in [start, end), oldest first: `ts` as UTC
+        timestamps and prices and volumes as exact Decimal values. With `include_open`, the
+        still-open candle too, and a boolean `closed` column."""
+        clauses, params = self._key_filter(exchange, symbol, timeframe, start, end,
+                                           closed_only=not include_open)
+        extra = ", closed" if include_open else ""
+        query = sa.text(f"SELECT ts, open, high, low, close, volume{extra} FROM ohlcv "
+                        f"WHERE {clauses} ORDER BY ts")
         with self.engine.connect() as conn:
             rows = conn.execute(query, params).all()
-        frame = pd.DataFrame(rows, columns=["ts", *PRICE_COLUMNS])
+        frame = pd.DataFrame(rows, columns=["ts", *PRICE_COLUMNS, *(["closed"] if extra else [])])
+        if include_open:
+            frame["closed"] = frame["closed"].astype(bool)
         frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
         if self.backend == "sqlite":
             for column in PRICE_COLUMNS:
@@ -191,8 +197,11 @@ class Warehouse:
             raw.close()
 
     def _key_filter(self, exchange: str, symbol: str, timeframe: str | None,
-                    start: datetime | None, end: datetime | None) -> tuple[str, dict]:
+                    start: datetime | None, end: datetime | None,
+                    closed_only: bool = True) -> tuple[str, dict]:
         clauses = ["exchange = :exchange", "symbol = :symbol"]
+        if closed_only:
+            clauses.append("closed = TRUE")
         params: dict = {"exchange": exchange, "symbol": symbol}
         if timeframe is not None:
             clauses.append("timeframe = :timeframe")
