@@ -3,6 +3,7 @@
   titan demo   backfill the configured symbols from the bundled Binance emulator into
                .titan/demo.db through Dagster, then show what was stored (works offline)
   titan dev    `dagster dev` on 127.0.0.1 with a persistent local instance in .titan/dagster
+  titan health JSON health of the warehouse; exit 0 ok, 1 stale data, 2 unreachable
 """
 
 import argparse
@@ -23,9 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="offline end-to-end backfill against the emulator")
     demo.add_argument("--days", type=int, default=30, help="how many past days to backfill")
+    commands.add_parser("health", help="warehouse reachable and data fresh? (JSON)")
     commands.add_parser("dev", help="dagster dev with a persistent local instance; other "
                         "options go to dagster dev (e.g. -p 3001)")
     args, dagster_args = parser.parse_known_args(argv)
+    if args.command == "health":
+        from titan_dagster.health import main as health
+
+        return health()
     if args.command == "demo":
         if dagster_args:
             parser.error(f"unrecognized arguments: {' '.join(dagster_args)}")

@@ -8,6 +8,8 @@ import dagster as dg
 
 from titan_dagster.config import load_config
 from titan_dagster.defs.automation.heal_sensor import build_heal_sensor
+from titan_dagster.defs.automation.housekeeping import housekeeping_schedule, titan_housekeeping
+from titan_dagster.defs.automation.refresh import build_refresh_schedule, refresh_job
 from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets
 from titan_dagster.defs.ohlcv.jobs import ohlcv_history_job
 from titan_dagster.defs.ohlcv.partitions import daily_partitions
@@ -19,12 +21,17 @@ config = load_config()
 partitions = daily_partitions(config.start)
 warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
 
+refresh_jobs = [refresh_job(exchange, partitions) for exchange in config.exchanges]
+
 defs = dg.Definitions(
     assets=[*(build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
               for exchange in config.exchanges),
             build_gap_report(config)],
     sensors=[build_heal_sensor(config)],
-    jobs=[ohlcv_history_job(partitions)],
+    schedules=[*(build_refresh_schedule(exchange, job)
+                 for exchange, job in zip(config.exchanges, refresh_jobs, strict=True)),
+               housekeeping_schedule],
+    jobs=[ohlcv_history_job(partitions), *refresh_jobs, titan_housekeeping],
     resources={
         "warehouse": WarehouseResource.from_env(os.environ),
         "exchanges": ExchangeResource(),

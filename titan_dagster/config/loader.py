@@ -20,7 +20,7 @@ DEFAULT_CONFIG = "titan.yaml"
 _SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
 _TOP_LEVEL = {"start", "exchanges", "quality"}
 _QUALITY_FIELDS = {"max_price_jump"}
-_EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url"}
+_EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url", "requests_per_second"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -137,8 +137,14 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
     api_url = raw.get("api_url")
     if api_url is not None:
         _check_api_url(path, f"{field}.api_url", api_url)
+    budget = raw.get("requests_per_second")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                               or not 0 < budget <= 1000):
+        raise ConfigError(path, f"{field}.requests_per_second",
+                          f"{budget!r} is not a number of requests per second (0 < n <= 1000)")
     return ExchangeSettings(name=str(name), symbols=tuple(symbols), timeframes=tuple(timeframes),
-                            api_url=api_url)
+                            api_url=api_url,
+                            requests_per_second=None if budget is None else float(budget))
 
 
 def _parse_list(path: Path, field: str, value: Any) -> list:

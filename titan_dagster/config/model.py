@@ -11,6 +11,7 @@ class ExchangeSettings:
     symbols: tuple[str, ...]
     timeframes: tuple[str, ...]
     api_url: str | None = None
+    requests_per_second: float | None = None  # the budget all runs share; None: ccxt's own
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,9 @@ class ExchangeResource(dg.ConfigurableResource):
     timeout_ms: int = 10_000
     max_concurrent_symbols: int = 8
 
-    def client(self, settings: ExchangeSettings, logger: logging.Logger | None = None
-               ) -> ExchangeClient:
+    def client(self, settings: ExchangeSettings, logger: logging.Logger | None = None,
+               budget_share: float = 1.0) -> ExchangeClient:
         """`logger`: pass context.log so that retries show in the run's log in the UI."""
         return ExchangeClient(settings, retry=RetryPolicy(max_attempts=self.max_attempts),
-                              timeout_ms=self.timeout_ms, logger=logger)
+                              timeout_ms=self.timeout_ms, logger=logger,
+                              budget_share=budget_share)

@@ -16,6 +16,7 @@ from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.exchange.catalog import page_limit
 from titan_dagster.exchange.endpoints import rebase_api_urls
 from titan_dagster.exchange.errors import ExchangeAccessError, SymbolNotAvailable
+from titan_dagster.exchange.pacing import Pacer
 from titan_dagster.exchange.retry import RetryPolicy, parse_retry_after
 from titan_dagster.timeframes import to_datetime
 
@@ -30,9 +31,14 @@ class _EmptyPage(Exception):
 
 class ExchangeClient:
     def __init__(self, settings: ExchangeSettings, *, retry: RetryPolicy | None = None,
-                 timeout_ms: int = 10_000, logger: logging.Logger | None = None):
+                 timeout_ms: int = 10_000, logger: logging.Logger | None = None,
+                 budget_share: float = 1.0):
+        """`budget_share`: the fraction of the exchange's requests_per_second this client may
+        use, so that concurrent runs (a backfill and the minute refresh) stay within it."""
         self.settings = settings
         self.log = logger or log
+        budget = settings.requests_per_second
+        self._pacer = Pacer(budget * budget_share if budget else None)
         self.retry = retry or RetryPolicy()
         self.timeout_ms = timeout_ms
         self.requests: Counter[tuple[str, str]] = Counter()
@@ -51,7 +57,9 @@ class ExchangeClient:
         import ccxt.async_support as ccxt_async
 
         exchange = getattr(ccxt_async, self.name)({
-            "enableRateLimit": True,
+            # With a configured budget the pacer is the rate limiter: ccxt's throttle would
+            # delay requests after the pacer let them go and bunch them up.
+            "enableRateLimit": self.settings.requests_per_second is None,
             "timeout": self.timeout_ms,
             "options": {
                 "defaultType": "spot",
@@ -110,6 +118,7 @@ class ExchangeClient:
         last_error: Exception | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
             await self._wait_while_paused()
+            await self._pacer.wait()
             retry_after = None
             try:
                 return await fn()

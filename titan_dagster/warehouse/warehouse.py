@@ -134,6 +134,14 @@ class Warehouse:
             days = conn.execute(query, params).scalars().all()
         return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
 
+    def day_complete(self, exchange: str, symbols, timeframes, day: date) -> bool:
+        """Whether every symbol and timeframe has `day` recorded complete."""
+        query = sa.text("SELECT symbol, timeframe FROM ohlcv_complete_days WHERE "
+                        "exchange = :e AND day = :d")
+        with self.engine.connect() as conn:
+            done = set(conn.execute(query, {"e": exchange, "d": self._day(day)}).all())
+        return all((s, tf) in done for s in symbols for tf in timeframes)
+
     def read_candles(self, exchange: str, symbol: str, timeframe: str,
                      start: datetime | None = None, end: datetime | None = None,
                      include_open: bool = False) -> pd.DataFrame:

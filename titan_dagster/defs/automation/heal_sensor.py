@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from titan_dagster.config.model import TitanConfig
+from titan_dagster.defs.automation.lanes import backfill_lane
 from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
 from titan_dagster.defs.resources import WarehouseResource
 from titan_dagster.quality.healing import attempt_key, incomplete_days, plan_heal_runs
@@ -42,7 +43,7 @@ def build_heal_sensor(config: TitanConfig) -> dg.SensorDefinition:
                 requests.append(dg.RunRequest(
                     run_key=f"heal:{run.exchange}:{run.first}:{run.last}:{run.attempt}",
                     asset_selection=[ohlcv_asset_key(run.exchange, s) for s in run.symbols],
-                    tags={HEAL_TAG: run.exchange,
+                    tags={HEAL_TAG: run.exchange, **backfill_lane(run.exchange),
                           "dagster/asset_partition_range_start": run.first.isoformat(),
                           "dagster/asset_partition_range_end": run.last.isoformat()}))
                 for day in days_between(run.first, run.last):

@@ -17,11 +17,22 @@ from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
 from titan_dagster.ingest.backfill import backfill
 from titan_dagster.ingest.threaded import iterate_in_thread
 
+# The minute refresh and the backfills share an exchange's requests_per_second like this,
+# so that both run at once within the budget and a backfill never starves the refresh. The
+# 10% left over absorbs network jitter: requests paced apart can arrive closer together.
+REFRESH_SHARE = 0.25
+BACKFILL_SHARE = 0.65
+
 
 class OhlcvRunConfig(dg.Config):
     timeframes: list[str] = Field(
         default_factory=list,
         description="Fetch only these of the configured timeframes; empty means all.",
+    )
+    budget_share: float = Field(
+        default=BACKFILL_SHARE, gt=0, le=1,
+        description="Fraction of the exchange's requests_per_second this run may use "
+                    f"(backfills {BACKFILL_SHARE}, the minute refresh {REFRESH_SHARE}).",
     )
 
 
@@ -76,7 +87,7 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                          f"{first_day} to {last_day} into {store.display_url}")
 
         async def run():
-            async with exchanges.client(settings, context.log) as client:
+            async with exchanges.client(settings, context.log, config.budget_share) as client:
                 async for outcome in backfill(
                         client, store, selected, chosen, first_day, last_day,
                         max_concurrent_symbols=exchanges.max_concurrent_symbols,

@@ -1,0 +1,51 @@
+"""Keeps Dagster's event log bounded: a run a minute is 1440 runs a day, and Dagster never
+deletes runs by itself. Finished runs tagged ephemeral (refreshes, housekeeping) are deleted
+once older than `keep_hours`; backfills and heal runs are kept."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from titan_dagster.defs.automation.lanes import EPHEMERAL_TAG
+
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
+            dg.DagsterRunStatus.CANCELED]
+
+
+class HousekeepingConfig(dg.Config):
+    keep_hours: float = Field(default=24, ge=0,
+                              description="Delete finished refresh runs older than this.")
+
+
+def delete_old_ephemeral_runs(instance: dg.DagsterInstance, older_than: datetime,
+                              batch: int = 500) -> int:
+    deleted = 0
+    while True:
+        records = instance.get_run_records(
+            dg.RunsFilter(tags={EPHEMERAL_TAG: "true"}, statuses=FINISHED,
+                          updated_before=older_than), limit=batch)
+        for record in records:
+            instance.delete_run(record.dagster_run.run_id)
+        deleted += len(records)
+        if len(records) < batch:
+            return deleted
+
+
+@dg.op
+def delete_old_refresh_runs(context: dg.OpExecutionContext, config: HousekeepingConfig) -> int:
+    cutoff = datetime.now(UTC) - timedelta(hours=config.keep_hours)
+    deleted = delete_old_ephemeral_runs(context.instance, cutoff)
+    context.log.info(f"deleted {deleted} finished refresh runs older than {cutoff:%Y-%m-%d %H:%M}")
+    return deleted
+
+
+@dg.job(tags={EPHEMERAL_TAG: "true"}, executor_def=dg.in_process_executor,
+        description="Deletes finished minute-refresh runs older than keep_hours (default 24).")
+def titan_housekeeping():
+    delete_old_refresh_runs()
+
+
+housekeeping_schedule = dg.ScheduleDefinition(
+    name="titan_housekeeping_hourly", job=titan_housekeeping, cron_schedule="17 * * * *",
+    execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)

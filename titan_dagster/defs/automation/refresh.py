@@ -1,0 +1,56 @@
+"""The minute refresh: every minute, one run per exchange materializes today's partition of
+all its symbols (and, in the first hour after midnight, finishes yesterday's)."""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from titan_dagster.config.model import ExchangeSettings
+from titan_dagster.defs.automation.lanes import LANE_TAG, refresh_lane
+from titan_dagster.defs.ohlcv.assets import REFRESH_SHARE
+from titan_dagster.defs.resources import WarehouseResource
+
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+          dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+# After midnight, yesterday's last candles close; the refresh finishes the day in this time,
+# after which any leftover is the heal sensor's.
+FINISH_YESTERDAY_FOR = timedelta(hours=1)
+
+
+def refresh_job(exchange: ExchangeSettings,
+                partitions_def: dg.PartitionsDefinition):
+    return dg.define_asset_job(
+        f"ohlcv_refresh_{exchange.name}",
+        selection=dg.AssetSelection.groups(exchange.name),
+        partitions_def=partitions_def,
+        executor_def=dg.in_process_executor,  # no step subprocess: a refresh must be cheap
+        config={"ops": {f"ohlcv_{exchange.name}": {"config": {"budget_share": REFRESH_SHARE}}}},
+        tags=refresh_lane(exchange.name),
+        description=f"Today's {exchange.name} candles, every minute, within "
+                    f"{REFRESH_SHARE:.0%} of the exchange's request budget.",
+    )
+
+
+def build_refresh_schedule(exchange: ExchangeSettings,
+                           job) -> dg.ScheduleDefinition:
+    @dg.schedule(name=f"ohlcv_refresh_{exchange.name}_every_minute", cron_schedule="* * * * *",
+                 job=job, execution_timezone="UTC",
+                 default_status=dg.DefaultScheduleStatus.RUNNING)
+    def refresh(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+        lane = refresh_lane(exchange.name)[LANE_TAG]
+        if context.instance.get_run_ids(
+                dg.RunsFilter(tags={LANE_TAG: lane}, statuses=ACTIVE), limit=1):
+            return dg.SkipReason(f"the previous {exchange.name} refresh is still running")
+        tick = context.scheduled_execution_time
+        today, yesterday = tick.date(), tick.date() - timedelta(days=1)
+        since_midnight = tick - tick.replace(hour=0, minute=0, second=0, microsecond=0)
+        first = today
+        if since_midnight < FINISH_YESTERDAY_FOR and not warehouse.warehouse.day_complete(
+                exchange.name, exchange.symbols, exchange.timeframes, yesterday):
+            first = yesterday
+        return dg.RunRequest(
+            run_key=f"refresh:{exchange.name}:{tick:%Y-%m-%dT%H:%M}",
+            tags={"dagster/asset_partition_range_start": first.isoformat(),
+                  "dagster/asset_partition_range_end": today.isoformat()})
+
+    return refresh
