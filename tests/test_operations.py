@@ -17,7 +17,6 @@ from tests.test_assets import materialize
 from titan_dagster.defs.automation.housekeeping import delete_old_ephemeral_runs
 from titan_dagster.defs.automation.lanes import EPHEMERAL_TAG
 from titan_dagster.defs.automation.refresh import build_refresh_schedule, refresh_job
-from titan_dagster.defs.ohlcv.partitions import daily_partitions
 from titan_dagster.defs.resources import WarehouseResource
 from titan_dagster.exchange.client import ExchangeClient
 
@@ -27,8 +26,7 @@ TODAY = datetime.now(UTC).date()
 
 def refresh_request(emulator, warehouse_url, at: datetime):
     settings = binance_settings(emulator, ["BTC/USDT"], ["1h"])
-    schedule = build_refresh_schedule(settings,
-                                      refresh_job(settings, daily_partitions(TODAY)))
+    schedule = build_refresh_schedule(settings, refresh_job(settings))
     with dg.instance_for_test() as instance, dg.build_schedule_context(
             instance=instance, scheduled_execution_time=at,
             resources={"warehouse": WarehouseResource(database_url=warehouse_url)}) as context:
@@ -41,6 +39,8 @@ def test_the_refresh_asks_for_today_once_per_minute(emulator, sqlite_url):
     assert request.run_key == f"refresh:binance:{TODAY}T12:00"
     assert request.tags["dagster/asset_partition_range_start"] == TODAY.isoformat()
     assert request.tags["dagster/asset_partition_range_end"] == TODAY.isoformat()
+    assert request.run_config["ops"]["ohlcv_binance"]["config"]["budget_share"] == 0.25
+    assert request.tags["titan/lane"] == "binance/refresh"
 
 
 def test_after_midnight_the_refresh_finishes_yesterday(emulator, sqlite_url):

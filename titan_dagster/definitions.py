@@ -21,7 +21,7 @@ config = load_config()
 partitions = daily_partitions(config.start)
 warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
 
-refresh_jobs = [refresh_job(exchange, partitions) for exchange in config.exchanges]
+refresh_jobs = [refresh_job(exchange) for exchange in config.exchanges]
 
 defs = dg.Definitions(
     assets=[*(build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
@@ -31,7 +31,7 @@ defs = dg.Definitions(
     schedules=[*(build_refresh_schedule(exchange, job)
                  for exchange, job in zip(config.exchanges, refresh_jobs, strict=True)),
                housekeeping_schedule],
-    jobs=[ohlcv_history_job(partitions), *refresh_jobs, titan_housekeeping],
+    jobs=[ohlcv_history_job, *refresh_jobs, titan_housekeeping],
     resources={
         "warehouse": WarehouseResource.from_env(os.environ),
         "exchanges": ExchangeResource(),

@@ -17,18 +17,20 @@ ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
 FINISH_YESTERDAY_FOR = timedelta(hours=1)
 
 
-def refresh_job(exchange: ExchangeSettings,
-                partitions_def: dg.PartitionsDefinition):
+def refresh_job(exchange: ExchangeSettings):
     return dg.define_asset_job(
         f"ohlcv_refresh_{exchange.name}",
         selection=dg.AssetSelection.groups(exchange.name),
-        partitions_def=partitions_def,
         executor_def=dg.in_process_executor,  # no step subprocess: a refresh must be cheap
-        config={"ops": {f"ohlcv_{exchange.name}": {"config": {"budget_share": REFRESH_SHARE}}}},
+        config=refresh_run_config(exchange),
         tags=refresh_lane(exchange.name),
         description=f"Today's {exchange.name} candles, every minute, within "
                     f"{REFRESH_SHARE:.0%} of the exchange's request budget.",
     )
+
+
+def refresh_run_config(exchange: ExchangeSettings) -> dict:
+    return {"ops": {f"ohlcv_{exchange.name}": {"config": {"budget_share": REFRESH_SHARE}}}}
 
 
 def build_refresh_schedule(exchange: ExchangeSettings,
@@ -50,7 +52,9 @@ def build_refresh_schedule(exchange: ExchangeSettings,
             first = yesterday
         return dg.RunRequest(
             run_key=f"refresh:{exchange.name}:{tick:%Y-%m-%dT%H:%M}",
-            tags={"dagster/asset_partition_range_start": first.isoformat(),
+            run_config=refresh_run_config(exchange),  # a request's config replaces the job's
+            tags={**refresh_lane(exchange.name),
+                  "dagster/asset_partition_range_start": first.isoformat(),
                   "dagster/asset_partition_range_end": today.isoformat()})
 
     return refresh

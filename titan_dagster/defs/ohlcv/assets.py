@@ -19,9 +19,10 @@ from titan_dagster.ingest.threaded import iterate_in_thread
 
 # The minute refresh and the backfills share an exchange's requests_per_second like this,
 # so that both run at once within the budget and a backfill never starves the refresh. The
-# 10% left over absorbs network jitter: requests paced apart can arrive closer together.
+# quarter left over absorbs jitter: a process busy writing Dagster events sends requests
+# later than its pacer let them go, and they can then arrive closer together than paced.
 REFRESH_SHARE = 0.25
-BACKFILL_SHARE = 0.65
+BACKFILL_SHARE = 0.5
 
 
 class OhlcvRunConfig(dg.Config):
