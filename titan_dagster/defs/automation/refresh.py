@@ -7,7 +7,7 @@ import dagster as dg
 
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.defs.automation.lanes import LANE_TAG, refresh_lane
-from titan_dagster.defs.ohlcv.assets import REFRESH_SHARE
+from titan_dagster.defs.ohlcv.assets import REFRESH_SHARE, ohlcv_asset_key
 from titan_dagster.defs.resources import WarehouseResource
 
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
@@ -20,7 +20,11 @@ FINISH_YESTERDAY_FOR = timedelta(hours=1)
 def refresh_job(exchange: ExchangeSettings):
     return dg.define_asset_job(
         f"ohlcv_refresh_{exchange.name}",
-        selection=dg.AssetSelection.groups(exchange.name),
+        # Of the checks only freshness: each check a minute adds event-log rows, and the
+        # others judge history, which backfills and heal runs check.
+        selection=dg.AssetSelection.groups(exchange.name).without_checks()
+        | dg.AssetSelection.checks(*(dg.AssetCheckKey(ohlcv_asset_key(exchange.name, s), "fresh")
+                                     for s in exchange.symbols)),
         executor_def=dg.in_process_executor,  # no step subprocess: a refresh must be cheap
         config=refresh_run_config(exchange),
         tags=refresh_lane(exchange.name),

@@ -107,11 +107,12 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                 store.first_candle_ms(settings.name, outcome.symbol))
             key = ohlcv_asset_key(settings.name, outcome.symbol)
             yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-            assessed = evaluate(store, settings.name, outcome.symbol, chosen, window, first_day,
-                                last_day, max_price_jump)
+            checks = {check.name for check in context.selected_asset_check_keys
+                      if check.asset_key == key}
+            assessed = evaluate(checks, store, settings.name, outcome.symbol, chosen, window,
+                                first_day, last_day, max_price_jump)
             for name, assessment in assessed.items():
-                if dg.AssetCheckKey(key, name) in context.selected_asset_check_keys:
-                    yield check_result(key, name, assessment, first_day, last_day)
+                yield check_result(key, name, assessment, first_day, last_day)
         if failures:
             raise dg.Failure(
                 description=f"{len(failures)} of {len(selected)} {settings.name} symbols failed "

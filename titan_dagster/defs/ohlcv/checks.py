@@ -28,20 +28,23 @@ def check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
             for name, description in CHECKS.items()]
 
 
-def evaluate(store: Warehouse, exchange: str, symbol: str, timeframes: tuple[str, ...],
-             window: dg.TimeWindow, first_day: date, last_day: date,
-             max_price_jump: float) -> dict[str, Assessment]:
+def evaluate(names: set[str], store: Warehouse, exchange: str, symbol: str,
+             timeframes: tuple[str, ...], window: dg.TimeWindow, first_day: date,
+             last_day: date, max_price_jump: float) -> dict[str, Assessment]:
+    """The checks in `names` (a run may select only some, like the refresh's `fresh`)."""
     now = now_ms()
     start, end = (int(moment.timestamp() * 1000) for moment in (window.start, window.end))
-    frames = {tf: store.read_candles(exchange, symbol, tf, window.start, window.end)
-              for tf in timeframes}
-    return {
-        "valid_candles": assessments.invalid_rows(store, exchange, symbol, first_day, last_day),
-        "no_gaps": assessments.missing_candles(store, exchange, symbol, timeframes, start, end,
-                                               now),
-        "no_price_jumps": assessments.price_outliers(frames, max_price_jump),
-        "fresh": assessments.staleness(store, exchange, symbol, timeframes, now),
+    assess = {
+        "valid_candles": lambda: assessments.invalid_rows(store, exchange, symbol, first_day,
+                                                          last_day),
+        "no_gaps": lambda: assessments.missing_candles(store, exchange, symbol, timeframes,
+                                                       start, end, now),
+        "no_price_jumps": lambda: assessments.price_outliers(
+            {tf: store.read_candles(exchange, symbol, tf, window.start, window.end)
+             for tf in timeframes}, max_price_jump),
+        "fresh": lambda: assessments.staleness(store, exchange, symbol, timeframes, now),
     }
+    return {name: assess[name]() for name in CHECKS if name in names}
 
 
 def check_result(key: dg.AssetKey, name: str, assessment: Assessment,
