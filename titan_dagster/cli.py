@@ -39,9 +39,30 @@ def main(argv: list[str] | None = None) -> int:
     return run_dev(dagster_args)
 
 
+# The local instance keeps Dagster's default SQLite storage but queues runs like the shipped
+# dagster.yaml, one per lane, so the exchange budget holds on one machine too.
+_LOCAL_INSTANCE = """run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: titan/lane
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+telemetry:
+  enabled: false
+"""
+
+
 def run_dev(dagster_args: list[str]) -> int:
     env = dict(os.environ)
-    env.setdefault("DAGSTER_HOME", str(_state_dir("dagster")))
+    if "DAGSTER_HOME" not in env:
+        home = _state_dir("dagster")
+        if not (home / "dagster.yaml").exists():
+            (home / "dagster.yaml").write_text(_LOCAL_INSTANCE)
+        env["DAGSTER_HOME"] = str(home)
     command = ["dagster", "dev", "-h", "127.0.0.1", *dagster_args]
     print(f"DAGSTER_HOME={env['DAGSTER_HOME']} {' '.join(command)}", flush=True)
     return subprocess.call(command, env=env)
