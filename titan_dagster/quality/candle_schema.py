@@ -6,7 +6,6 @@ use) while the exact decimal strings are what gets stored.
 """
 
 import numpy as np
-import pandas as pd
 import pandera.pandas as pa
 
 PRICES = ("open", "high", "low", "close")
@@ -54,7 +53,3 @@ def candle_schema(step_ms: int, window_start: int, window_end: int, now: int
         strict=True,
     )
 
-
-def empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({"ts": pd.Series(dtype="int64"),
-                         **{c: pd.Series(dtype="float64") for c in (*PRICES, "volume")}})

@@ -185,13 +185,6 @@ class Warehouse:
         clauses, params = self._key_filter(exchange, symbol, timeframe, None, None)
         return self._ms(self._scalar(f"SELECT max(ts) FROM ohlcv WHERE {clauses}", params))
 
-    def detect_gaps(self, exchange: str, symbol: str, timeframe: str) -> list[tuple[int, int]]:
-        """Every stretch without candles between a symbol's first and last stored candle."""
-        last = self.last_candle_ms(exchange, symbol, timeframe)
-        if last is None:
-            return []
-        return self.missing_ranges(exchange, symbol, timeframe, 0, last + timeframe_ms(timeframe))
-
     def _scalar(self, query: str, params: dict):
         with self.engine.connect() as conn:
             return conn.execute(sa.text(query), params).scalar()

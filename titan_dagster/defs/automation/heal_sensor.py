@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from titan_dagster.config.model import TitanConfig
-from titan_dagster.defs.automation.lanes import backfill_lane
+from titan_dagster.defs.automation.lanes import backfill_lane, run_active
 from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
 from titan_dagster.defs.resources import WarehouseResource
 from titan_dagster.quality.healing import attempt_key, incomplete_days, plan_heal_runs
@@ -15,8 +15,6 @@ from titan_dagster.timeframes import days_between
 
 MAX_ATTEMPTS = 3
 HEAL_TAG = "titan/heal"
-_ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
-           dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 def build_heal_sensor(config: TitanConfig) -> dg.SensorDefinition:
@@ -37,7 +35,7 @@ def build_heal_sensor(config: TitanConfig) -> dg.SensorDefinition:
         for exchange in config.exchanges:
             needs = incomplete_days(store, exchange, config.start, yesterday)
             still_needed |= {attempt_key(exchange.name, day) for day in needs}
-            if _heal_in_progress(context.instance, exchange.name):
+            if run_active(context.instance, {HEAL_TAG: exchange.name}):
                 continue
             for run in plan_heal_runs(exchange.name, needs, attempts, MAX_ATTEMPTS):
                 requests.append(dg.RunRequest(
@@ -58,9 +56,4 @@ def build_heal_sensor(config: TitanConfig) -> dg.SensorDefinition:
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(attempts))
 
     return ohlcv_heal
-
-
-def _heal_in_progress(instance: dg.DagsterInstance, exchange: str) -> bool:
-    return bool(instance.get_run_ids(
-        dg.RunsFilter(tags={HEAL_TAG: exchange}, statuses=_ACTIVE), limit=1))
 

@@ -6,12 +6,10 @@ from datetime import timedelta
 import dagster as dg
 
 from titan_dagster.config.model import ExchangeSettings
-from titan_dagster.defs.automation.lanes import LANE_TAG, refresh_lane
+from titan_dagster.defs.automation.lanes import LANE_TAG, refresh_lane, run_active
 from titan_dagster.defs.ohlcv.assets import REFRESH_SHARE, ohlcv_asset_key
 from titan_dagster.defs.resources import WarehouseResource
 
-ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
-          dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 # After midnight, yesterday's last candles close; the refresh finishes the day in this time,
 # after which any leftover is the heal sensor's.
 FINISH_YESTERDAY_FOR = timedelta(hours=1)
@@ -43,9 +41,7 @@ def build_refresh_schedule(exchange: ExchangeSettings,
                  job=job, execution_timezone="UTC",
                  default_status=dg.DefaultScheduleStatus.RUNNING)
     def refresh(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-        lane = refresh_lane(exchange.name)[LANE_TAG]
-        if context.instance.get_run_ids(
-                dg.RunsFilter(tags={LANE_TAG: lane}, statuses=ACTIVE), limit=1):
+        if run_active(context.instance, {LANE_TAG: refresh_lane(exchange.name)[LANE_TAG]}):
             return dg.SkipReason(f"the previous {exchange.name} refresh is still running")
         tick = context.scheduled_execution_time
         today, yesterday = tick.date(), tick.date() - timedelta(days=1)
