@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from titan_dagster.shipped import shipped_path
+
 STATE_DIR = Path(".titan")
 
 
@@ -41,19 +43,9 @@ def main(argv: list[str] | None = None) -> int:
 
 # The local instance keeps Dagster's default SQLite storage but queues runs like the shipped
 # dagster.yaml, one per lane, so the exchange budget holds on one machine too.
-_LOCAL_INSTANCE = """run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 4
-    tag_concurrency_limits:
-      - key: titan/lane
-        value:
-          applyLimitPerUniqueValue: true
-        limit: 1
-telemetry:
-  enabled: false
-"""
+def _local_instance() -> str:
+    shipped = yaml.safe_load(shipped_path("dagster.yaml").read_text())
+    return yaml.safe_dump({key: shipped[key] for key in ("run_coordinator", "telemetry")})
 
 
 def run_dev(dagster_args: list[str]) -> int:
@@ -61,7 +53,7 @@ def run_dev(dagster_args: list[str]) -> int:
     if "DAGSTER_HOME" not in env:
         home = _state_dir("dagster")
         if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text(_LOCAL_INSTANCE)
+            (home / "dagster.yaml").write_text(_local_instance())
         env["DAGSTER_HOME"] = str(home)
     command = ["dagster", "dev", "-h", "127.0.0.1", *dagster_args]
     print(f"DAGSTER_HOME={env['DAGSTER_HOME']} {' '.join(command)}", flush=True)

@@ -4,15 +4,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from titan_dagster.shipped import shipped_path
+
 _LOCK_KEY = 7_236_101  # pg advisory lock: two processes starting at once migrate one at a time
 
 
 def migrations_dir(backend: str) -> Path:
-    package = Path(__file__).resolve().parent.parent
-    for root in (package / "sql", package.parent / "sql"):  # wheel install, then source tree
-        if (root / backend).is_dir():
-            return root / backend
-    raise FileNotFoundError(f"no SQL migrations for {backend} next to {package}")
+    return shipped_path("sql") / backend
 
 
 def pending_files(backend: str, applied: set[str]) -> list[Path]:
