@@ -5,6 +5,7 @@ python -m titan_dagster.emulator --port 18080 --symbols BTC/USDT=2017-08-17,ETH/
 
 import argparse
 import contextlib
+import signal
 import threading
 
 from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
@@ -24,15 +25,17 @@ def main() -> None:
     parser.add_argument("--symbols", type=_listings, default=DEFAULT_LISTINGS)
     parser.add_argument("--max-requests-per-second", type=int, default=None)
     args = parser.parse_args()
-    with BinanceEmulator(
+    # Ctrl-C at any moment, even while starting, stops the server and exits cleanly, also
+    # when started by a process that ignores SIGINT (children inherit that).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt), BinanceEmulator(
         args.symbols,
         host=args.host,
         port=args.port,
         max_requests_per_second=args.max_requests_per_second,
     ) as emulator:
         print(f"Binance emulator on {emulator.base_url}/api/v3 (Ctrl-C stops)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        threading.Event().wait()
 
 
 if __name__ == "__main__":

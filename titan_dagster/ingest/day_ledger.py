@@ -4,6 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 from titan_dagster.timeframes import DAY_MS, day_of_ms
 
 
@@ -30,10 +32,16 @@ class DayLedger:
     def add(self, valid: Iterable[int], rejected: Iterable[tuple[int, int | None]]) -> None:
         """Open times of stored candles, and (day, slot) of rejected rows: a rejected row
         makes its day incomplete, and its slot, if aligned, is served rather than a hole."""
-        for ts in valid:
-            record = self.record(ts - ts % DAY_MS)
-            record.seen.add(ts)
-            record.valid += 1
+        ts = np.fromiter(valid, dtype=np.int64)
+        days = ts - ts % DAY_MS
+        # Pages arrive in time order, so a page's candles form one run per day.
+        cuts = (np.flatnonzero(np.diff(days)) + 1).tolist()
+        for lo, hi in zip([0, *cuts], [*cuts, len(ts)], strict=True):
+            if hi > lo:
+                record = self.record(int(days[lo]))
+                run = ts[lo:hi].tolist()
+                record.seen.update(run)
+                record.valid += len(run)
         for day_ts, slot in rejected:
             record = self.record(day_ts - day_ts % DAY_MS)
             record.rejected += 1

@@ -3,9 +3,7 @@ were quarantined, which candles are missing and whose fault that is, which price
 how stale the newest candle is. Each answer carries numbers worth plotting over time."""
 
 from dataclasses import dataclass, field
-from datetime import date
-
-import pandas as pd
+from datetime import date, datetime
 
 from titan_dagster.quality.ranges import intersect, slots_to_ranges, subtract, total
 from titan_dagster.timeframes import day_of_ms, timeframe_ms, to_datetime
@@ -72,28 +70,21 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
         summary=f"{healable_total} healable, {exchange_total} confirmed exchange-side")
 
 
-def price_outliers(frames: dict[str, pd.DataFrame], threshold: float) -> Assessment:
+def price_outliers(warehouse: Warehouse, exchange: str, symbol: str,
+                   timeframes: tuple[str, ...], start: datetime, end: datetime,
+                   threshold: float) -> Assessment:
     """Jumps: an open away from the previous close by more than `threshold` (a fraction).
     Spikes: a close beyond `threshold` from both neighbouring closes, in the same direction."""
     jumps = spikes = 0
     sample = []
-    for timeframe, frame in frames.items():
-        if len(frame) < 2:
-            continue
-        close = frame["close"].astype(float)
-        previous, following = close.shift(1), close.shift(-1)
-        jump = (frame["open"].astype(float) / previous - 1).abs() > threshold
-        up = (close / previous - 1 > threshold) & (close / following - 1 > threshold)
-        down = (close / previous - 1 < -threshold) & (close / following - 1 < -threshold)
-        spike = up | down
-        jumps += int(jump.sum())
-        spikes += int(spike.sum())
-        flagged = frame[jump | spike]
-        sample += [{"timeframe": timeframe, "ts": row.ts.isoformat(), "open": str(row.open),
-                    "close": str(row.close), "previous_close": str(prev),
-                    "kind": "spike" if is_spike else "jump"}
-                   for row, prev, is_spike in zip(flagged.itertuples(), previous[flagged.index],
-                                                  spike[flagged.index], strict=True)]
+    for timeframe in timeframes:
+        flagged = warehouse.price_outliers(exchange, symbol, timeframe, start, end, threshold)
+        jumps += sum(jump for *_, jump, _ in flagged)
+        spikes += sum(spike for *_, spike in flagged)
+        sample += [{"timeframe": timeframe, "ts": to_datetime(ts).isoformat(), "open": str(o),
+                    "close": str(c), "previous_close": str(p),
+                    "kind": "spike" if spike else "jump"}
+                   for ts, o, c, p, _, spike in flagged[:SAMPLE_ROWS]]
     return Assessment(passed=jumps + spikes == 0, warn_only=True,
                       numbers={"price_jump_count": jumps, "price_spike_count": spikes},
                       sample=sample[:SAMPLE_ROWS],

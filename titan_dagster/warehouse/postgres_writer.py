@@ -1,23 +1,41 @@
-"""Bulk writes on PostgreSQL: COPY a page batch into a staging table, then one upsert."""
+"""Bulk writes on PostgreSQL: one COPY per page batch.
 
+New candles (the usual case in a backfill: nothing stored yet in the batch's time range) are
+copied straight into ohlcv, as fast as PostgreSQL loads rows. When the range already holds
+rows (a re-fetch, a correction, the minute refresh) or a concurrent writer stored some first,
+the batch goes through a staging table and one upsert that rewrites only changed candles.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import psycopg
+
+from titan_dagster.ingest.candles import Candle
+from titan_dagster.timeframes import to_datetime
 from titan_dagster.warehouse.batch import Batch
+
+_COLUMNS = "ts, open, high, low, close, volume, closed"
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS ohlcv_staging (
-    ts_ms bigint, open numeric, high numeric, low numeric, close numeric, volume numeric,
+    ts timestamptz, open numeric, high numeric, low numeric, close numeric, volume numeric,
     closed boolean
 ) ON COMMIT DELETE ROWS
 """
 
+_ANY_STORED = """
+SELECT EXISTS (SELECT 1 FROM ohlcv WHERE exchange = %s AND symbol = %s AND timeframe = %s
+                                     AND ts BETWEEN %s AND %s)
+"""
+
 # DISTINCT ON: a page that repeats a candle must not abort the upsert ("cannot affect row
 # a second time"). IS DISTINCT FROM: an unchanged candle is not rewritten.
-_UPSERT = """
-INSERT INTO ohlcv AS o (exchange, symbol, timeframe, ts, open, high, low, close, volume,
-                        closed)
-SELECT DISTINCT ON (ts_ms) %(exchange)s, %(symbol)s, %(timeframe)s,
-       to_timestamp(ts_ms / 1000.0), open, high, low, close, volume, closed
+_UPSERT = f"""
+INSERT INTO ohlcv AS o (exchange, symbol, timeframe, {_COLUMNS})
+SELECT DISTINCT ON (ts) %(exchange)s, %(symbol)s, %(timeframe)s, {_COLUMNS}
 FROM ohlcv_staging
-ORDER BY ts_ms, closed DESC
+ORDER BY ts, closed DESC
 ON CONFLICT (exchange, symbol, timeframe, ts) DO UPDATE
 SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
     close = EXCLUDED.close, volume = EXCLUDED.volume, closed = EXCLUDED.closed
@@ -48,19 +66,10 @@ DO UPDATE SET end_ts = EXCLUDED.end_ts, candles = EXCLUDED.candles, confirmed_at
 """
 
 
-def write_postgres(conn, key: tuple[str, str, str], batch: Batch) -> None:
-    exchange, symbol, timeframe = key
+def write_postgres(conn: psycopg.Connection, key: tuple[str, str, str], batch: Batch) -> None:
     with conn.cursor() as cur:
         if batch.candles or batch.open_candles:
-            cur.execute(_STAGING)
-            with cur.copy("COPY ohlcv_staging (ts_ms, open, high, low, close, volume, closed) "
-                          "FROM STDIN") as copy:
-                for candle in batch.candles:
-                    copy.write_row((*candle, True))
-                for candle in batch.open_candles:
-                    copy.write_row((*candle, False))
-            cur.execute(_UPSERT, {"exchange": exchange, "symbol": symbol,
-                                  "timeframe": timeframe})
+            _store_candles(cur, key, batch)
         if batch.rejects:
             cur.executemany(_REJECT, [(*key, day, r.ts, *r.values, r.rule, batch.run_id)
                                       for day, r in batch.rejects])
@@ -69,3 +78,45 @@ def write_postgres(conn, key: tuple[str, str, str], batch: Batch) -> None:
         if batch.complete_days:
             cur.executemany(_MARK_DAYS, [(*key, day, n) for day, n in batch.complete_days])
     conn.commit()
+
+
+def _store_candles(cur: psycopg.Cursor, key: tuple[str, str, str], batch: Batch) -> None:
+    candles = batch.candles
+    if not batch.open_candles and _ascending(candles) and not cur.execute(
+            _ANY_STORED, (*key, to_datetime(candles[0][0]),
+                          to_datetime(candles[-1][0]))).fetchone()[0]:
+        try:
+            # In a savepoint: the fallback needs the rest of the transaction.
+            with cur.connection.transaction(), cur.copy(
+                    f"COPY ohlcv (exchange, symbol, timeframe, {_COLUMNS}) FROM STDIN") as copy:
+                copy.write(_copy_lines(candles, "t", _copy_prefix(key)))
+            return
+        except psycopg.errors.UniqueViolation:
+            pass  # a concurrent writer stored some of them meanwhile
+    exchange, symbol, timeframe = key
+    cur.execute(_STAGING)
+    with cur.copy(f"COPY ohlcv_staging ({_COLUMNS}) FROM STDIN") as copy:
+        copy.write(_copy_lines(candles, "t") + _copy_lines(batch.open_candles, "f"))
+    cur.execute(_UPSERT, {"exchange": exchange, "symbol": symbol, "timeframe": timeframe})
+
+
+def _ascending(candles: Sequence[Candle]) -> bool:
+    ts = np.fromiter((c[0] for c in candles), dtype=np.int64, count=len(candles))
+    return bool(len(ts)) and bool(np.all(ts[1:] > ts[:-1]))
+
+
+def _copy_prefix(key: tuple[str, str, str]) -> str:
+    """The key columns in COPY's text format: names may hold anything, even tabs."""
+    escaped = (part.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+               .replace("\r", "\\r") for part in key)
+    return "\t".join(escaped) + "\t"
+
+
+def _copy_lines(candles: Sequence[Candle], closed: str, prefix: str = "") -> str:
+    """COPY text rows; the values are validated decimal text, safe as they are. Open times
+    are formatted by numpy in one call rather than per row."""
+    if not candles:
+        return ""
+    times = np.datetime_as_string(np.array([c[0] for c in candles], dtype="datetime64[ms]"))
+    return "".join(f"{prefix}{t}+00\t{o}\t{h}\t{lo}\t{c}\t{v}\t{closed}\n"
+                   for t, (_, o, h, lo, c, v) in zip(times.tolist(), candles, strict=True))

@@ -21,6 +21,7 @@ from titan_dagster.warehouse.database import (
 )
 from titan_dagster.warehouse.gap_sql import gaps_between_candles
 from titan_dagster.warehouse.migrations import apply_migrations
+from titan_dagster.warehouse.outlier_sql import price_outliers_sql
 from titan_dagster.warehouse.postgres_writer import write_postgres
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
 from titan_dagster.warehouse.sqlite_writer import write_sqlite
@@ -123,6 +124,17 @@ class Warehouse:
         if hi + step < end_ms:
             ranges.append((hi + step, end_ms))
         return ranges
+
+    def price_outliers(self, exchange: str, symbol: str, timeframe: str, start: datetime,
+                       end: datetime, threshold: float) -> list[tuple]:
+        """(ts_ms, open, close, previous_close, is_jump, is_spike) of the closed candles in
+        [start, end) whose prices move by more than `threshold` (see outlier_sql)."""
+        params = {"e": exchange, "s": symbol, "tf": timeframe, "a": self._ts(start),
+                  "b": self._ts(end), "t": threshold}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(price_outliers_sql(self.backend)), params).all()
+        return [(self._ms(ts), o, c, p, bool(jump), bool(spike))
+                for ts, o, c, p, jump, spike in rows]
 
     def complete_days(self, exchange: str, symbol: str, timeframe: str, first: date,
                       last: date) -> set[date]:

@@ -40,8 +40,7 @@ def evaluate(names: set[str], store: Warehouse, exchange: str, symbol: str,
         "no_gaps": lambda: assessments.missing_candles(store, exchange, symbol, timeframes,
                                                        start, end, now),
         "no_price_jumps": lambda: assessments.price_outliers(
-            {tf: store.read_candles(exchange, symbol, tf, window.start, window.end)
-             for tf in timeframes}, max_price_jump),
+            store, exchange, symbol, timeframes, window.start, window.end, max_price_jump),
         "fresh": lambda: assessments.staleness(store, exchange, symbol, timeframes, now),
     }
     return {name: assess[name]() for name in CHECKS if name in names}

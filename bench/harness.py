@@ -1,0 +1,169 @@
+"""What the scenarios share: the project's exchange emulator on 127.0.0.1, fresh PostgreSQL
+databases, a titan.yaml and a Dagster instance per run, and child processes measured the way
+a user would feel them (wall time, CPU time and peak RSS of the process and its children).
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
+from titan_dagster.emulator.server import KLINES
+from titan_dagster.shipped import shipped_path
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PAGE = 1000  # candles per Binance klines request
+# ccxt's binance throttle: one token per rateLimit (50 ms), a klines request of 1000 costs
+# 0.4 (Binance's weight 2 of 6000 a minute): 50 requests/s, one process's ceiling.
+CEILING_REQUESTS_PER_S = 50
+
+
+@dataclass
+class Measured:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    output: str
+
+
+def run_measured(command: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
+    """Runs a command to completion; CPU and peak RSS include the children it waited for
+    (a Dagster run's step process)."""
+    with tempfile.TemporaryFile("w+") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
+                                   stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read()
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{output[-3000:]}")
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+
+
+def fresh_database(name: str) -> str:
+    """An empty PostgreSQL database; returns its SQLAlchemy URL."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+class Emulator:
+    """The emulator, serving every listing the default config names."""
+
+    def __init__(self):
+        self.server = BinanceEmulator(DEFAULT_LISTINGS)
+
+    def __enter__(self) -> "Emulator":
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.base_url
+
+    def klines_requests(self) -> list:
+        return [r for r in self.server.requests if r.path == KLINES]
+
+    def clear(self) -> None:
+        self.server.clear_requests()
+
+
+@dataclass
+class Project:
+    """A titan.yaml, a warehouse database and a Dagster instance for one scenario."""
+
+    workdir: Path
+    warehouse_url: str
+    env: dict[str, str]
+
+    def materialize(self, select: str, first: date, last: date) -> Measured:
+        """The command a user runs to backfill, in-process executor: one process, no step
+        subprocess to start (see BENCHMARKS.md for the difference)."""
+        return run_measured([sys.executable, "-m", "dagster", "asset", "materialize",
+                             "-m", "titan_dagster.definitions", "--select", select,
+                             "--partition-range", f"{first}...{last}",
+                             "--config-json", '{"execution": {"config": {"in_process": {}}}}'],
+                            self.env, cwd=self.workdir)
+
+
+INSTANCE_SETTINGS = {
+    # Dagster's default: a SQLite file per run plus an index database, one connection per event.
+    "sqlite": ({}, {}),
+    # The shipped dagster.yaml: dagster-postgres.
+    "postgres": ({}, None),
+    # dagster-postgres with the two settings titan_dagster documents for large ranges: one
+    # planned event per asset for a range run, materializations written in batches.
+    "postgres-batched": ({"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
+                          "DAGSTER_EVENT_BATCH_SIZE": "1000"}, None),
+}
+
+
+def make_project(workdir: Path, name: str, emulator: Emulator, symbols: list[str],
+                 timeframes: list[str], start: date, instance: str) -> Project:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "titan.yaml").write_text(yaml.safe_dump({
+        "start": start.isoformat(),
+        "exchanges": {"binance": {"symbols": symbols, "timeframes": timeframes,
+                                  "api_url": emulator.url}},
+    }, sort_keys=False))
+    home = workdir / "dagster_home"
+    home.mkdir(exist_ok=True)
+    extra_env, instance_yaml = INSTANCE_SETTINGS[instance]
+    env = {**os.environ, **extra_env, "DAGSTER_HOME": str(home),
+           "TITAN_CONFIG": str(workdir / "titan.yaml"),
+           "TITAN_DATABASE_URL": fresh_database(f"titan_bench_{name}")}
+    if instance_yaml is None:
+        (home / "dagster.yaml").write_text(shipped_path("dagster.yaml").read_text())
+        dagster_db = fresh_database(f"titan_bench_{name}_dagster")
+        env["DAGSTER_PG_URL"] = dagster_db.replace("+psycopg", "+psycopg2")
+    else:
+        (home / "dagster.yaml").write_text(yaml.safe_dump({"telemetry": {"enabled": False}}))
+    return Project(workdir, env["TITAN_DATABASE_URL"], env)
+
+
+_BOOKKEEPING = re.compile(r"materializations of (\d+) asset-partitions in ([0-9.]+) s")
+
+
+def bookkeeping(output: str) -> tuple[int, float]:
+    """Asset-partitions and seconds spent writing their events, from the run's own log."""
+    found = [(int(n), float(s)) for n, s in _BOOKKEEPING.findall(output)]
+    return sum(n for n, _ in found), sum(s for _, s in found)
+
+
+def run_creation_s(env: dict[str, str]) -> float:
+    """Seconds the latest run spent writing its planned events when it was created (before
+    any work), from the timestamps in the instance's event log."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    os.environ["DAGSTER_PG_URL"] = env.get("DAGSTER_PG_URL", "")
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.get_records_for_run(run.run_id, limit=1_000_000).records
+    planned = {"ASSET_MATERIALIZATION_PLANNED", "ASSET_CHECK_EVALUATION_PLANNED"}
+    stamps = [(r.event_log_entry.timestamp, r.event_log_entry.dagster_event_type.value)
+              for r in records if r.event_log_entry.is_dagster_event]
+    first = next(t for t, kind in stamps if kind in planned)
+    after = next(t for t, kind in stamps if t >= first and kind not in planned)
+    return after - first
