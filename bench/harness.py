@@ -3,12 +3,11 @@ databases, a titan.yaml and a Dagster instance per run, and child processes meas
 a user would feel them (wall time, CPU time and peak RSS of the process and its children).
 """
 
+import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import psycopg
 import yaml
 
+from titan_dagster.dagster_env import BOOKKEEPING_ENV
 from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
 from titan_dagster.emulator.server import KLINES
 from titan_dagster.shipped import shipped_path
@@ -36,20 +36,17 @@ class Measured:
 
 
 def run_measured(command: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
-    """Runs a command to completion; CPU and peak RSS include the children it waited for
-    (a Dagster run's step process)."""
-    with tempfile.TemporaryFile("w+") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
-                                   stderr=subprocess.STDOUT, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        log.seek(0)
-        output = log.read()
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{output[-3000:]}")
-    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+    """Runs a command to completion through bench/measure.py; CPU and peak RSS include the
+    children it waited for (a Dagster run's step process)."""
+    launcher = [sys.executable, str(Path(__file__).with_name("measure.py")), "--"]
+    done = subprocess.run([*launcher, *command], env=env, cwd=cwd, capture_output=True,
+                          text=True)
+    *lines, report = done.stderr.rstrip().splitlines()
+    figures = json.loads(report)
+    output = done.stdout + "\n".join(lines)
+    if figures["exit"]:
+        raise RuntimeError(f"{' '.join(command)} exited {figures['exit']}:\n{output[-3000:]}")
+    return Measured(figures["wall_s"], figures["cpu_s"], figures["peak_rss_mb"], output)
 
 
 def fresh_database(name: str) -> str:
@@ -112,10 +109,8 @@ INSTANCE_SETTINGS = {
     "sqlite": ({}, {}),
     # The shipped dagster.yaml: dagster-postgres.
     "postgres": ({}, None),
-    # dagster-postgres with the two settings titan_dagster documents for large ranges: one
-    # planned event per asset for a range run, materializations written in batches.
-    "postgres-batched": ({"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
-                          "DAGSTER_EVENT_BATCH_SIZE": "1000"}, None),
+    # dagster-postgres with titan_dagster's bookkeeping settings (titan_dagster/dagster_env.py).
+    "postgres-batched": (BOOKKEEPING_ENV, None),
 }
 
 
@@ -130,7 +125,8 @@ def make_project(workdir: Path, name: str, emulator: Emulator, symbols: list[str
     home = workdir / "dagster_home"
     home.mkdir(exist_ok=True)
     extra_env, instance_yaml = INSTANCE_SETTINGS[instance]
-    env = {**os.environ, **extra_env, "DAGSTER_HOME": str(home),
+    inherited = {k: v for k, v in os.environ.items() if k not in BOOKKEEPING_ENV}
+    env = {**inherited, **extra_env, "DAGSTER_HOME": str(home),
            "TITAN_CONFIG": str(workdir / "titan.yaml"),
            "TITAN_DATABASE_URL": fresh_database(f"titan_bench_{name}")}
     if instance_yaml is None:

@@ -18,11 +18,13 @@ RANGE = {"dagster/asset_partition_range_start": "2024-01-01",
 BTC, ETH, SOL = (ohlcv_asset_key("binance", s) for s in ("BTC/USDT", "ETH/USDT", "SOL/USDT"))
 
 
-def materialize(emulator, warehouse_url, instance, symbols, selection=None, run_config=None):
+def materialize(emulator, warehouse_url, instance, symbols, selection=None, run_config=None,
+                tags=None):
     assets = build_ohlcv_assets(binance_settings(emulator, symbols),
                                 daily_partitions(date(2024, 1, 1)), "sqlite")
     return dg.materialize(
-        [assets], instance=instance, tags=RANGE, selection=selection, run_config=run_config,
+        [assets], instance=instance, tags={**RANGE, **(tags or {})}, selection=selection,
+        run_config=run_config,
         raise_on_error=False,
         resources={"warehouse": WarehouseResource(database_url=warehouse_url),
                    "exchanges": ExchangeResource(max_attempts=2)})

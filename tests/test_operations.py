@@ -65,14 +65,23 @@ def test_a_budget_share_paces_requests(emulator):
     assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 190  # 5/s
 
 
+def check_runs(instance) -> set[str]:
+    """Runs with a recorded evaluation of BTC's fresh check."""
+    key = dg.AssetCheckKey(dg.AssetKey(["ohlcv", "binance", "BTC_USDT"]), "fresh")
+    return {record.run_id for record in
+            instance.event_log_storage.get_asset_check_execution_history(key, limit=100)}
+
+
 def test_housekeeping_deletes_old_refresh_runs_and_their_events(emulator, sqlite_url):
     with dg.instance_for_test() as instance:
         kept = materialize(emulator, sqlite_url, instance, ["BTC/USDT"])
         rows_before = len(instance.all_logs(kept.run_id))
         for _ in range(3):
-            dg.materialize([], instance=instance, tags={EPHEMERAL_TAG: "true"})
+            materialize(emulator, sqlite_url, instance, ["BTC/USDT"],
+                        tags={EPHEMERAL_TAG: "true"})
         refresh_runs = instance.get_run_ids(dg.RunsFilter(tags={EPHEMERAL_TAG: "true"}))
         assert len(refresh_runs) == 3
+        assert check_runs(instance) == {kept.run_id, *refresh_runs}
 
         assert delete_old_ephemeral_runs(instance, datetime.now(UTC) - timedelta(hours=1)) == 0
         assert delete_old_ephemeral_runs(instance, datetime.now(UTC) + timedelta(seconds=1)) == 3
@@ -80,6 +89,7 @@ def test_housekeeping_deletes_old_refresh_runs_and_their_events(emulator, sqlite
         assert instance.get_run_ids(dg.RunsFilter(tags={EPHEMERAL_TAG: "true"})) == []
         assert all(not instance.all_logs(run_id) for run_id in refresh_runs)
         assert len(instance.all_logs(kept.run_id)) == rows_before
+        assert check_runs(instance) == {kept.run_id}
 
 
 def health(tmp_path, emulator, database_url) -> tuple[int, dict]:

@@ -7,7 +7,6 @@
 """
 
 import argparse
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from titan_dagster.dagster_env import with_bookkeeping_settings
 from titan_dagster.shipped import shipped_path
 
 STATE_DIR = Path(".titan")
@@ -49,7 +49,7 @@ def _local_instance() -> str:
 
 
 def run_dev(dagster_args: list[str]) -> int:
-    env = dict(os.environ)
+    env = with_bookkeeping_settings()
     if "DAGSTER_HOME" not in env:
         home = _state_dir("dagster")
         if not (home / "dagster.yaml").exists():
@@ -79,7 +79,7 @@ def run_demo(days: int) -> int:
                                       "timeframes": list(binance.timeframes),
                                       "api_url": emulator.base_url}},
         }, sort_keys=False))
-        env = {**os.environ, "TITAN_CONFIG": str(demo_config.resolve()),
+        env = {**with_bookkeeping_settings(), "TITAN_CONFIG": str(demo_config.resolve()),
                "TITAN_DATABASE_URL": f"sqlite:///{database}",
                "DAGSTER_HOME": str(_state_dir("demo-dagster"))}
         command = ["dagster", "asset", "materialize", "-m", "titan_dagster.definitions",

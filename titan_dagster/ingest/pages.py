@@ -86,12 +86,14 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
     step = timeframe_ms(timeframe)
     want = min(client.page_limit, -(-(until - since) // step) + extra)
     requested_at = now_ms()
-    rows = await client.fetch_ohlcv(symbol, timeframe, since, want,
-                                    expect_rows=client.is_trading(symbol))
-    rows = [row for row in rows if since <= row[0]]
+    served = await client.fetch_ohlcv(symbol, timeframe, since, want,
+                                      expect_rows=client.is_trading(symbol))
+    # Rows without a usable open time cannot be placed: validation quarantines them.
+    malformed = [row for row in served if type(row[0]) is not int]
+    rows = [row for row in served if type(row[0]) is int and since <= row[0]]
     future = [row for row in rows if row[0] > requested_at]
     real = [row[0] for row in rows if row[0] <= requested_at]
-    if len(rows) >= want:
+    if len(rows) + len(malformed) >= want:
         # A full page proves there is nothing else up to its last real candle.
         if not real:
             raise ExchangeAccessError(f"{client.name}: {symbol} {timeframe} page from {since} "
@@ -100,6 +102,6 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
     else:
         # A short page held everything the exchange had when asked.
         covered = requested_at
-    return Page([row for row in rows if row[0] < until and row[0] <= requested_at],
+    return Page([row for row in rows if row[0] < until and row[0] <= requested_at] + malformed,
                 max(since, min(covered, until)), min(real, default=None), future,
                 [row for row in rows if until <= row[0] <= requested_at] if extra else [])

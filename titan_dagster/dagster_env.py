@@ -1,0 +1,22 @@
+"""Environment settings that make Dagster's per-partition bookkeeping cheap for range runs
+(figures in BENCHMARKS.md). Dagster reads them only from the environment of the process that
+writes the events, so they belong in the environment of every Dagster process: `titan dev`
+and `titan demo` set them; a service sets them in its unit or container (README
+"Production"). A value already in the environment wins.
+"""
+
+import os
+
+BOOKKEEPING_ENV = {
+    # A range run writes one planned event per asset instead of one per asset and day. Dagster
+    # then cannot mark the days of a failed run as failed; they show as missing, and the heal
+    # sensor, which works from the warehouse's complete days, re-fetches them either way.
+    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
+    # A range run's materializations (one per asset and day) are written in batches; on
+    # dagster-postgres each batch is one INSERT.
+    "DAGSTER_EVENT_BATCH_SIZE": "1000",
+}
+
+
+def with_bookkeeping_settings(environ: dict[str, str] | None = None) -> dict[str, str]:
+    return {**BOOKKEEPING_ENV, **(os.environ if environ is None else environ)}

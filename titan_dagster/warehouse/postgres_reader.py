@@ -1,0 +1,40 @@
+"""Bulk reads on PostgreSQL: one COPY out, parsed by pandas in one pass. Per-row fetching
+through a cursor cost more than the whole read should (a year of 1m candles is 525,600 rows)."""
+
+import io
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
+
+_SELECT = """
+COPY (SELECT (extract(epoch FROM ts) * 1000)::bigint, open, high, low, close, volume{extra}
+      FROM ohlcv WHERE {clauses} ORDER BY ts) TO STDOUT
+"""
+
+
+def read_postgres(conn: psycopg.Connection, clauses: str, params: dict, include_open: bool,
+                  exact: bool) -> pd.DataFrame:
+    """`clauses` use %(name)s placeholders, bound client-side (COPY takes no parameters)."""
+    extra = ", closed" if include_open else ""
+    buffer = io.BytesIO()
+    with conn.cursor() as cur, cur.copy(_SELECT.format(extra=extra, clauses=clauses),
+                                        params) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    names = ["ts", *PRICE_COLUMNS, *(["closed"] if include_open else [])]
+    values = str if exact else np.float64
+    frame = pd.read_csv(buffer, sep="\t", header=None, names=names,
+                        dtype={"ts": np.int64, **dict.fromkeys(PRICE_COLUMNS, values),
+                               "closed": str})
+    frame["ts"] = pd.to_datetime(frame["ts"], unit="ms", utc=True)
+    if exact:
+        for column in PRICE_COLUMNS:
+            frame[column] = list(map(Decimal, frame[column]))
+    if include_open:
+        frame["closed"] = frame["closed"] == "t"
+    return frame
