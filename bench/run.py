@@ -65,7 +65,7 @@ def main() -> int:
                 if "memory" in args.only:
                     rows.append(_show(row))
             if "read" in args.only:
-                rows.append(_show(scenarios.read_year(warehouse_url)))
+                rows.extend(map(_show, scenarios.read_year(warehouse_url)))
     print(f"\n{platform.node()}: {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}\n")
     print(table(rows))
