@@ -16,6 +16,7 @@ import psycopg
 import yaml
 
 from titan_dagster.dagster_env import BOOKKEEPING_ENV
+from titan_dagster.defs.ohlcv.assets import BOOKKEEPING_LOG
 from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
 from titan_dagster.emulator.server import KLINES
 from titan_dagster.shipped import shipped_path
@@ -104,13 +105,18 @@ class Project:
                             self.env, cwd=self.workdir)
 
 
+@dataclass(frozen=True)
+class InstanceSetting:
+    on_postgres: bool  # the shipped dagster.yaml (dagster-postgres), else Dagster's SQLite
+    env: dict[str, str]
+
+
 INSTANCE_SETTINGS = {
     # Dagster's default: a SQLite file per run plus an index database, one connection per event.
-    "sqlite": ({}, {}),
-    # The shipped dagster.yaml: dagster-postgres.
-    "postgres": ({}, None),
+    "sqlite": InstanceSetting(False, {}),
+    "postgres": InstanceSetting(True, {}),
     # dagster-postgres with titan_dagster's bookkeeping settings (titan_dagster/dagster_env.py).
-    "postgres-batched": (BOOKKEEPING_ENV, None),
+    "postgres-batched": InstanceSetting(True, BOOKKEEPING_ENV),
 }
 
 
@@ -124,12 +130,12 @@ def make_project(workdir: Path, name: str, emulator: Emulator, symbols: list[str
     }, sort_keys=False))
     home = workdir / "dagster_home"
     home.mkdir(exist_ok=True)
-    extra_env, instance_yaml = INSTANCE_SETTINGS[instance]
+    setting = INSTANCE_SETTINGS[instance]
     inherited = {k: v for k, v in os.environ.items() if k not in BOOKKEEPING_ENV}
-    env = {**inherited, **extra_env, "DAGSTER_HOME": str(home),
+    env = {**inherited, **setting.env, "DAGSTER_HOME": str(home),
            "TITAN_CONFIG": str(workdir / "titan.yaml"),
            "TITAN_DATABASE_URL": fresh_database(f"titan_bench_{name}")}
-    if instance_yaml is None:
+    if setting.on_postgres:
         (home / "dagster.yaml").write_text(shipped_path("dagster.yaml").read_text())
         dagster_db = fresh_database(f"titan_bench_{name}_dagster")
         env["DAGSTER_PG_URL"] = dagster_db.replace("+psycopg", "+psycopg2")
@@ -138,7 +144,7 @@ def make_project(workdir: Path, name: str, emulator: Emulator, symbols: list[str
     return Project(workdir, env["TITAN_DATABASE_URL"], env)
 
 
-_BOOKKEEPING = re.compile(r"materializations of (\d+) asset-partitions in ([0-9.]+) s")
+_BOOKKEEPING = re.compile(re.escape(BOOKKEEPING_LOG) + r" (\d+) asset-partitions in ([0-9.]+) s")
 
 
 def bookkeeping(output: str) -> tuple[int, float]:

@@ -18,5 +18,6 @@ BOOKKEEPING_ENV = {
 }
 
 
-def with_bookkeeping_settings(environ: dict[str, str] | None = None) -> dict[str, str]:
-    return {**BOOKKEEPING_ENV, **(os.environ if environ is None else environ)}
+def with_bookkeeping_settings() -> dict[str, str]:
+    """This process's environment plus the settings it does not set itself."""
+    return {**BOOKKEEPING_ENV, **os.environ}

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 _MAX_EXPONENT = 40
 
 Candle = tuple[int, str, str, str, str, str]  # ts_ms, open, high, low, close, volume
+VALUE_COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
 def canonical_decimal(value) -> str:

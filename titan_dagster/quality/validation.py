@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import InvalidOperation
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from titan_dagster.ingest.candles import Candle, canonical_decimal
-from titan_dagster.quality.candle_schema import PRICES, candle_schema
+from titan_dagster.ingest.candles import VALUE_COLUMNS, Candle, canonical_decimal
+from titan_dagster.quality.candle_schema import candle_schema
 
-_VALUES = [*PRICES, "volume"]
 # pandera's own names for its built-in checks, as quarantine rules
 _BUILT_IN = {"not_nullable": "not_null", "field_uniqueness": "unique_ts"}
 # A column whose joined text matches this is plain ASCII decimals: canonical after trimming
@@ -52,8 +52,8 @@ def check_rows(rows: Sequence[Sequence], step_ms: int, window_start: int, window
         texts = [list(col) for col in zip(*dict.fromkeys(zip(*texts, strict=True)),
                                           strict=True)]
         ts = _timestamps(texts[0])
-    numbers = pd.DataFrame({"ts": ts, **{name: _floats(col)
-                                         for name, col in zip(_VALUES, texts[1:], strict=True)}})
+    values = zip(VALUE_COLUMNS, texts[1:], strict=True)
+    numbers = pd.DataFrame({"ts": ts, **{name: _floats(col) for name, col in values}})
     # A row that is not in the future is also inside the window when the window has ended,
     # so capping `now` there changes no verdict and lets every page of a window share one
     # schema instead of building one per page.
@@ -73,7 +73,7 @@ def _text_columns(rows: Sequence[Sequence]) -> list[list]:
     """ts and the five values as served; values as text (None stays None)."""
     if min(map(len, rows)) < 6:
         rows = [(*row, *[None] * (6 - len(row))) for row in rows]
-    columns = [list(col) for col in zip(*rows, strict=False)][:6]  # 6 or more fields
+    columns = [list(col) for col in islice(zip(*rows, strict=False), 6)]  # 6 or more fields
     return [columns[0]] + [col if set(map(type, col)) == {str} else
                            [None if v is None else str(v) for v in col]
                            for col in columns[1:]]

@@ -16,8 +16,7 @@ SELECT ts, open, close, previous_close, jump, spike FROM (
         SELECT ts, open, close, lag(close) OVER w AS previous_close,
                lead(close) OVER w AS next_close
         FROM ohlcv
-        WHERE exchange = :e AND symbol = :s AND timeframe = :tf AND ts >= :a AND ts < :b
-          AND closed = TRUE
+        WHERE {where}
         WINDOW w AS (ORDER BY ts)
     ) neighbours
 ) judged
@@ -29,9 +28,10 @@ ORDER BY ts
 _AS_NUMBER = {"postgresql": "{}::float8", "sqlite": "CAST({} AS REAL)"}
 
 
-def price_outliers_sql(backend: str) -> str:
-    """SQL returning (ts, open, close, previous_close, jump, spike) of flagged candles."""
+def price_outliers_sql(backend: str, where: str) -> str:
+    """SQL returning (ts, open, close, previous_close, jump, spike) of the flagged candles
+    among those `where` selects; the threshold is the parameter :t."""
     number = _AS_NUMBER[backend]
-    return _FLAGGED.format(open=number.format("open"), close=number.format("close"),
+    return _FLAGGED.format(where=where, open=number.format("open"), close=number.format("close"),
                            previous=number.format("previous_close"),
                            following=number.format("next_close"))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
+from titan_dagster.ingest.candles import VALUE_COLUMNS
 
 _SELECT = """
 COPY (SELECT (extract(epoch FROM ts) * 1000)::bigint, open, high, low, close, volume{extra}
@@ -26,14 +26,14 @@ def read_postgres(conn: psycopg.Connection, clauses: str, params: dict, include_
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)
-    names = ["ts", *PRICE_COLUMNS, *(["closed"] if include_open else [])]
+    names = ["ts", *VALUE_COLUMNS, *(["closed"] if include_open else [])]
     values = str if exact else np.float64
     frame = pd.read_csv(buffer, sep="\t", header=None, names=names,
-                        dtype={"ts": np.int64, **dict.fromkeys(PRICE_COLUMNS, values),
+                        dtype={"ts": np.int64, **dict.fromkeys(VALUE_COLUMNS, values),
                                "closed": str})
     frame["ts"] = pd.to_datetime(frame["ts"], unit="ms", utc=True)
     if exact:
-        for column in PRICE_COLUMNS:
+        for column in VALUE_COLUMNS:
             frame[column] = list(map(Decimal, frame[column]))
     if include_open:
         frame["closed"] = frame["closed"] == "t"

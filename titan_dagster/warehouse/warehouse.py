@@ -1,7 +1,6 @@
 """The warehouse as the rest of the project sees it: write candle batches, know which days
 are complete, read candles back exactly."""
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import sqlalchemy as sa
 
+from titan_dagster.ingest.candles import VALUE_COLUMNS
 from titan_dagster.timeframes import timeframe_ms, to_datetime, to_ms
 from titan_dagster.warehouse.batch import Batch
 from titan_dagster.warehouse.database import (
@@ -23,7 +23,7 @@ from titan_dagster.warehouse.database import (
 from titan_dagster.warehouse.gap_sql import gaps_between_candles
 from titan_dagster.warehouse.migrations import apply_migrations
 from titan_dagster.warehouse.outlier_sql import price_outliers_sql
-from titan_dagster.warehouse.postgres_reader import PRICE_COLUMNS, read_postgres
+from titan_dagster.warehouse.postgres_reader import read_postgres
 from titan_dagster.warehouse.postgres_writer import write_postgres
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
 from titan_dagster.warehouse.sqlite_writer import write_sqlite
@@ -85,7 +85,7 @@ class Warehouse:
         with self.engine.connect() as conn:
             rows = conn.execute(query, {"e": exchange, "s": symbol, "a": self._day(first),
                                         "b": self._day(last)}).all()
-        return pd.DataFrame(rows, columns=["timeframe", "day", "ts_ms", *PRICE_COLUMNS, "rule",
+        return pd.DataFrame(rows, columns=["timeframe", "day", "ts_ms", *VALUE_COLUMNS, "rule",
                                            "rejected_at", "run_id"])
 
     def exchange_gaps(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
@@ -129,10 +129,10 @@ class Warehouse:
                        end: datetime, threshold: float) -> list[tuple]:
         """(ts_ms, open, close, previous_close, is_jump, is_spike) of the closed candles in
         [start, end) whose prices move by more than `threshold` (see outlier_sql)."""
-        params = {"e": exchange, "s": symbol, "tf": timeframe, "a": self._ts(start),
-                  "b": self._ts(end), "t": threshold}
+        where, params = self._key_filter(exchange, symbol, timeframe, start, end)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(price_outliers_sql(self.backend)), params).all()
+            rows = conn.execute(sa.text(price_outliers_sql(self.backend, where)),
+                                {**params, "t": threshold}).all()
         return [(self._ms(ts), o, c, p, bool(jump), bool(spike))
                 for ts, o, c, p, jump, spike in rows]
 
@@ -161,22 +161,24 @@ class Warehouse:
         timestamps and prices and volumes as exact Decimal values (float64 with
         `exact=False`, several times faster for analytics). With `include_open`, the
         still-open candle too, and a boolean `closed` column."""
+        if self.backend == "postgresql":
+            clauses, params = self._key_filter(exchange, symbol, timeframe, start, end,
+                                               closed_only=not include_open,
+                                               placeholder="%({})s")
+            with self._raw() as conn:
+                return read_postgres(conn, clauses, params, include_open, exact)
         clauses, params = self._key_filter(exchange, symbol, timeframe, start, end,
                                            closed_only=not include_open)
-        if self.backend == "postgresql":
-            with self._raw() as conn:
-                return read_postgres(conn, re.sub(r":(\w+)", r"%(\1)s", clauses), params,
-                                     include_open, exact)
         extra = ", closed" if include_open else ""
         query = sa.text(f"SELECT ts, open, high, low, close, volume{extra} FROM ohlcv "
                         f"WHERE {clauses} ORDER BY ts")
         with self.engine.connect() as conn:
             rows = conn.execute(query, params).all()
-        frame = pd.DataFrame(rows, columns=["ts", *PRICE_COLUMNS, *(["closed"] if extra else [])])
+        frame = pd.DataFrame(rows, columns=["ts", *VALUE_COLUMNS, *(["closed"] if extra else [])])
         if include_open:
             frame["closed"] = frame["closed"].astype(bool)
         frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
-        for column in PRICE_COLUMNS:
+        for column in VALUE_COLUMNS:
             frame[column] = frame[column].map(Decimal if exact else float)
         return frame
 
@@ -215,19 +217,22 @@ class Warehouse:
 
     def _key_filter(self, exchange: str, symbol: str, timeframe: str | None,
                     start: datetime | None, end: datetime | None,
-                    closed_only: bool = True) -> tuple[str, dict]:
-        clauses = ["exchange = :exchange", "symbol = :symbol"]
+                    closed_only: bool = True, placeholder: str = ":{}") -> tuple[str, dict]:
+        """SQL conditions and their parameters; `placeholder` formats a parameter's name
+        (SQLAlchemy's :name, or psycopg's %(name)s for the bulk reader)."""
+        bind = placeholder.format
+        clauses = [f"exchange = {bind('exchange')}", f"symbol = {bind('symbol')}"]
         if closed_only:
             clauses.append("closed = TRUE")
         params: dict = {"exchange": exchange, "symbol": symbol}
         if timeframe is not None:
-            clauses.append("timeframe = :timeframe")
+            clauses.append(f"timeframe = {bind('timeframe')}")
             params["timeframe"] = timeframe
         if start is not None:
-            clauses.append("ts >= :start")
+            clauses.append(f"ts >= {bind('start')}")
             params["start"] = self._ts(start)
         if end is not None:
-            clauses.append("ts < :end")
+            clauses.append(f"ts < {bind('end')}")
             params["end"] = self._ts(end)
         return " AND ".join(clauses), params
 
