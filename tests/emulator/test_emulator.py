@@ -1,6 +1,7 @@
 """The Binance emulator, driven by the real ccxt binance client over HTTP."""
 
 import asyncio
+import contextlib
 import http.client
 import json
 import signal
@@ -342,6 +343,48 @@ def test_faults_target_a_path_and_symbol(emu):
         error, _ = raises(emu, lambda ex: ex.fetch_ohlcv("ETH/USDT", "1h", DAY0, 2))
         assert type(error) is ccxt.ExchangeNotAvailable
     assert len(fetch(emu, "ETH/USDT", "1h", since=DAY0, limit=2)) == 2
+
+
+def klines_json(emu, since: int, limit: int) -> list[list]:
+    url = f"{emu.base_url}/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime={since}&limit={limit}"
+    with urllib.request.urlopen(url) as response:
+        return json.loads(response.read())
+
+
+def test_row_faults_damage_a_page_within_its_limit(emu):
+    truth = klines_json(emu, DAY0, 20)
+    for kind in ("duplicate_rows", "disordered_rows", "outside_rows"):
+        emu.inject(Fault(kind))
+        page = klines_json(emu, DAY0, 20)
+        assert len(page) == 20 and page != truth
+        if kind == "duplicate_rows":
+            assert page == sorted(truth[:18] + truth[:2])
+        elif kind == "disordered_rows":
+            assert page == truth[::-1]
+        else:
+            assert [row[0] for row in page[:2]] == [DAY0 - 2 * HOUR, DAY0 - HOUR]
+            assert page[2:] == truth[:18]
+    assert [r.fault for r in emu.requests][-3:] == ["duplicate_rows", "disordered_rows",
+                                                    "outside_rows"]
+
+
+def test_faults_at_a_rate_are_seeded_and_stop_at_rate_zero(emu):
+    def faults_of_100(seed: int) -> list:
+        emu.clear_requests()
+        emu.inject_at_rate(0.25, [Fault("status", 503), Fault("empty200")], seed=seed)
+        for _ in range(100):
+            with contextlib.suppress(urllib.error.HTTPError):
+                klines_json(emu, DAY0, 1)
+        return [r.fault for r in emu.requests]
+
+    first = faults_of_100(seed=1)
+    assert first == faults_of_100(seed=1) != faults_of_100(seed=2)
+    assert 10 < emu.faults_injected < 40
+    emu.inject_at_rate(0)
+    emu.clear_requests()
+    assert len(klines_json(emu, DAY0, 3)) == 3 and emu.faults_injected == 0
+    with pytest.raises(ValueError, match="rate"):
+        emu.inject_at_rate(1.5)
 
 
 @pytest.mark.parametrize(

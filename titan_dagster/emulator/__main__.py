@@ -24,6 +24,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18080, help="0 picks a free port")
     parser.add_argument("--symbols", type=_listings, default=DEFAULT_LISTINGS)
     parser.add_argument("--max-requests-per-second", type=int, default=None)
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="answer this fraction of klines requests with a random fault "
+                        "(429, 418, 5xx, HTML, timeouts, drops, damaged pages), e.g. 0.1")
     args = parser.parse_args()
     # Ctrl-C at any moment, even while starting, stops the server and exits cleanly, also
     # when started by a process that ignores SIGINT (children inherit that).
@@ -34,6 +37,7 @@ def main() -> None:
         port=args.port,
         max_requests_per_second=args.max_requests_per_second,
     ) as emulator:
+        emulator.inject_at_rate(args.fault_rate)
         print(f"Binance emulator on {emulator.base_url}/api/v3 (Ctrl-C stops)", flush=True)
         threading.Event().wait()
 

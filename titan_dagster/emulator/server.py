@@ -7,12 +7,13 @@ limiting) so clients can be tested against the failure modes of the real exchang
 
 import contextlib
 import json
+import random
 import socket
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.client import responses
@@ -50,7 +51,11 @@ DEFAULT_LISTINGS: dict[str, str] = {
     "APT/USDT": "2022-10-19",
 }
 
-FAULT_KINDS = frozenset({"status", "html", "html200", "empty200", "delay", "drop", "truncated"})
+# Row faults answer 200 with a damaged page of the right candles: some rows repeated, the
+# rows out of order, or rows from before startTime in place of the page's last ones.
+ROW_FAULT_KINDS = frozenset({"duplicate_rows", "disordered_rows", "outside_rows"})
+FAULT_KINDS = frozenset({"status", "html", "html200", "empty200", "delay", "drop", "truncated",
+                         *ROW_FAULT_KINDS})
 
 # Binance request weights, so x-mbx-used-weight-1m moves like the real header.
 _WEIGHTS = {"/api/v3/exchangeInfo": 20, KLINES: 2}
@@ -93,6 +98,24 @@ class Fault:
             raise ValueError("a 'status' fault needs a status")
         if self.kind == "delay" and self.delay is None:
             raise ValueError("a 'delay' fault needs a delay")
+
+
+# What rate-based injection draws from by default: every fault a real exchange or its CDN
+# has been seen to give, each equally likely.
+ALL_FAULTS = (
+    Fault("status", 429, retry_after=1),
+    Fault("status", 418, retry_after=1),
+    Fault("status", 500),
+    Fault("html", 502),
+    Fault("status", 503),
+    Fault("delay", delay=3.0),  # the tests' clients time out sooner
+    Fault("drop"),
+    Fault("truncated"),
+    Fault("empty200"),
+    Fault("duplicate_rows"),
+    Fault("disordered_rows"),
+    Fault("outside_rows"),
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,14 @@ class _Injection:
     remaining: int
     path: str
     symbol_id: str | None
+
+
+@dataclass
+class _RandomFaults:
+    rate: float
+    faults: tuple[Fault, ...]
+    path: str
+    rng: random.Random
 
 
 @dataclass
@@ -273,6 +304,7 @@ class BinanceEmulator:
         self._overrides: dict[tuple[str, str], dict[int, dict[int, str]]] = {}
         self._invalid: dict[tuple[str, str], dict[int, list[str]]] = {}
         self._injections: list[_Injection] = []
+        self._random_faults: _RandomFaults | None = None
         self._records: list[RequestRecord] = []
         # Rate windows run on wall time: they model server capacity, not the market clock.
         self._last_second: deque[float] = deque()
@@ -397,6 +429,31 @@ class BinanceEmulator:
         with self._lock:
             self._injections.append(_Injection(fault, count, path, symbol_id))
 
+    def inject_at_rate(
+        self,
+        rate: float,
+        faults: Sequence[Fault] = ALL_FAULTS,
+        *,
+        seed: int = 0,
+        path: str = KLINES,
+    ) -> None:
+        """From now on each request to `path` gets, with probability `rate`, one of `faults`
+        drawn at random (seeded: the same run of requests gets the same faults). Faults
+        queued with inject() come first. A rate of 0 stops it."""
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        if not faults:
+            raise ValueError("faults must not be empty")
+        with self._lock:
+            self._random_faults = (
+                _RandomFaults(rate, tuple(faults), path, random.Random(seed)) if rate else None
+            )
+
+    @property
+    def faults_injected(self) -> int:
+        """Requests answered with an injected fault (rate-limit refusals not counted)."""
+        return sum(1 for r in self.requests if r.fault not in (None, "rate_limit"))
+
     def candles(
         self, symbol: str, interval: str, start: int | str | datetime, end: int | str | datetime
     ) -> list[list]:
@@ -498,7 +555,7 @@ class BinanceEmulator:
         with self._lock:
             fault = self._take_fault(path, params.get("symbol"))
             limited = fault is None and self._over_rate_limit()
-        if fault is not None and fault.kind not in ("delay", "truncated"):
+        if fault is not None and fault.kind not in ("delay", "truncated", *ROW_FAULT_KINDS):
             reply = _fault_reply(fault)
         elif limited:
             reply = _error(
@@ -509,6 +566,8 @@ class BinanceEmulator:
             reply = self._route(path, params, now)
             if fault is not None and fault.kind == "truncated":
                 reply.body = reply.body[: len(reply.body) // 2]
+            elif fault is not None and fault.kind in ROW_FAULT_KINDS and reply.status == 200:
+                reply = _json(self._damaged(fault.kind, json.loads(reply.body), params, now))
             elif fault is not None:
                 reply.delay = fault.delay
         outcome = fault.kind if fault is not None else "rate_limit" if limited else None
@@ -526,7 +585,27 @@ class BinanceEmulator:
                 if injection.remaining <= 0:
                     self._injections.remove(injection)
                 return injection.fault
+        chaos = self._random_faults
+        if chaos is not None and chaos.path == path and chaos.rng.random() < chaos.rate:
+            return chaos.rng.choice(chaos.faults)
         return None
+
+    def _damaged(self, kind: str, rows: list[list], params: dict[str, str], now: int) -> list:
+        """A page of `rows` with a row fault, no longer than the page asked for."""
+        if len(rows) < 2:
+            return rows
+        if kind == "disordered_rows":
+            return rows[::-1]
+        keep = len(rows) - max(1, len(rows) // 10)
+        if kind == "duplicate_rows":
+            repeated = rows[: len(rows) - keep]
+            return sorted(rows[:keep] + repeated, key=itemgetter(0))
+        interval = params["interval"]
+        before = rows[0][0] - (len(rows) - keep) * INTERVALS[interval]
+        with self._lock:
+            symbol = self._ids[params["symbol"]]
+        earlier = self._rows(symbol, interval, before, rows[0][0] - 1, now, None, serving=False)
+        return earlier + rows[: len(rows) - len(earlier)]
 
     def _over_rate_limit(self) -> bool:
         """Lock held; counts the request as served when it is let through."""
