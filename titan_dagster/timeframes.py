@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 DAY_MS = 86_400_000
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": DAY_MS}
-_TIMEFRAME = re.compile(r"^([1-9][0-9]{0,2})([mhd])$")
+_TIMEFRAME = re.compile(r"([1-9][0-9]{0,2})([mhd])")
 
 
 def timeframe_ms(timeframe: str) -> int:
     """Length of a candle, e.g. '1h' -> 3_600_000. Only whole divisors of a day are accepted,
     so that every day partition holds a whole number of candles aligned to UTC midnight."""
-    match = _TIMEFRAME.match(timeframe)
+    match = _TIMEFRAME.fullmatch(timeframe)
     if not match:
         raise ValueError(f"{timeframe!r} is not a timeframe from 1m to 1d (like 1m, 1h, 1d)")
     length = int(match.group(1)) * _UNIT_MS[match.group(2)]

@@ -34,7 +34,8 @@ class DayLedger:
         makes its day incomplete, and its slot, if aligned, is served rather than a hole."""
         ts = np.fromiter(valid, dtype=np.int64)
         days = ts - ts % DAY_MS
-        # Pages arrive in time order, so a page's candles form one run per day.
+        # Candles come mostly in time order: one run per day, counted in bulk (a page served
+        # out of order only makes more, shorter runs).
         cuts = (np.flatnonzero(np.diff(days)) + 1).tolist()
         for lo, hi in zip([0, *cuts], [*cuts, len(ts)], strict=True):
             if hi > lo:

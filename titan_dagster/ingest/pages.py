@@ -19,7 +19,7 @@ from titan_dagster.timeframes import floor_ms, now_ms, timeframe_ms
 
 @dataclass
 class Page:
-    rows: list[list]  # rows with open time inside the span, as served, ascending
+    rows: list[list]  # rows with open time inside the span, in the order served
     covered_until: int  # the exchange has no other candle between the span start and this
     first_seen: int | None = None  # the exchange's first candle at or after the span start
     future: list[list] = field(default_factory=list)  # rows opened after the request was sent
@@ -93,8 +93,10 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
     rows = [row for row in served if type(row[0]) is int and since <= row[0]]
     future = [row for row in rows if row[0] > requested_at]
     real = [row[0] for row in rows if row[0] <= requested_at]
-    if len(rows) + len(malformed) >= want:
-        # A full page proves there is nothing else up to its last real candle.
+    if len(served) >= want:
+        # A full page proves there is nothing else up to its last real candle. Rows the
+        # exchange put in it from before `since` count too: they took places, so a page
+        # short of in-window rows is not the end of what the exchange has.
         if not real:
             raise ExchangeAccessError(f"{client.name}: {symbol} {timeframe} page from {since} "
                                       "held no usable candle")

@@ -9,6 +9,9 @@ import numpy as np
 import pandera.pandas as pa
 
 PRICES = ("open", "high", "low", "close")
+# The price-order rules: high is at least these, low at most those.
+HIGH_RULE, HIGH_BOUNDS = "high_is_highest", ("open", "close", "low")
+LOW_RULE, LOW_BOUNDS = "low_is_lowest", ("open", "close")
 
 
 def _rule(name: str, description: str, fn, element_wise: bool = False) -> pa.Check:
@@ -44,10 +47,10 @@ def candle_schema(step_ms: int, window_start: int, window_end: int, now: int
                                                       lambda s: s >= 0)]),
         },
         checks=[
-            _rule("high_is_highest", "high >= open, close and low",
-                  lambda df: df["high"] >= df[["open", "close", "low"]].max(axis=1)),
-            _rule("low_is_lowest", "low <= open and close",
-                  lambda df: df["low"] <= df[["open", "close"]].min(axis=1)),
+            _rule(HIGH_RULE, "high >= open, close and low",
+                  lambda df: df["high"] >= df[list(HIGH_BOUNDS)].max(axis=1)),
+            _rule(LOW_RULE, "low <= open and close",
+                  lambda df: df["low"] <= df[list(LOW_BOUNDS)].min(axis=1)),
         ],
         name="candle",
         strict=True,

@@ -9,7 +9,7 @@ only on the rare page that holds something odd.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import islice
 
@@ -18,13 +18,23 @@ import pandas as pd
 import pandera.pandas as pa
 
 from titan_dagster.ingest.candles import VALUE_COLUMNS, Candle, canonical_decimal
-from titan_dagster.quality.candle_schema import candle_schema
+from titan_dagster.quality.candle_schema import (
+    HIGH_BOUNDS,
+    HIGH_RULE,
+    LOW_BOUNDS,
+    LOW_RULE,
+    PRICES,
+    candle_schema,
+)
 
 # pandera's own names for its built-in checks, as quarantine rules
 _BUILT_IN = {"not_nullable": "not_null", "field_uniqueness": "unique_ts"}
 # A column whose joined text matches this is plain ASCII decimals: canonical after trimming
 # trailing zeros. Anything else (exponents, signs, spaces, other digits) goes through Decimal.
 _PLAIN_DECIMALS = re.compile(r"(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?\n)*")
+# What an exchange's decimal looks like; Decimal() and float() also accept underscores,
+# spaces and non-ASCII digits, which no exchange sends on purpose.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,13 @@ def check_rows(rows: Sequence[Sequence], step_ms: int, window_start: int, window
     texts = _text_columns(rows)
     ts = _timestamps(texts[0])
     if len(np.unique(ts)) < len(ts):
-        texts = [list(col) for col in zip(*dict.fromkeys(zip(*texts, strict=True)),
-                                          strict=True)]
-        ts = _timestamps(texts[0])
+        # By parsed open time: what was served there may be anything, even unhashable.
+        first: dict[tuple, int] = {}
+        for i, key in enumerate(zip(ts.tolist(), *texts[1:], strict=True)):
+            first.setdefault(key, i)
+        keep = sorted(first.values())
+        texts = [[column[i] for i in keep] for column in texts]
+        ts = ts[keep]
     values = zip(VALUE_COLUMNS, texts[1:], strict=True)
     numbers = pd.DataFrame({"ts": ts, **{name: _floats(col) for name, col in values}})
     # A row that is not in the future is also inside the window when the window has ended,
@@ -60,6 +74,7 @@ def check_rows(rows: Sequence[Sequence], step_ms: int, window_start: int, window
     failed = _failed_rules(numbers, _schema(step_ms, window_start, window_end,
                                             min(now, window_end - 1)))
     decimals = [_canonical(col, failed) for col in texts[1:]]
+    _check_float_ties_exactly(numbers, dict(zip(VALUE_COLUMNS, decimals, strict=True)), failed)
     valid = list(zip(ts.tolist(), *decimals, strict=True))
     if failed:
         valid = [candle for i, candle in enumerate(valid) if i not in failed]
@@ -144,6 +159,33 @@ def _check_passes(check: pa.Check, data) -> bool:
     return bool(np.all(check._check_fn(data)))
 
 
+# The schema's price-order rules as (rule, greater or equal, smaller or equal) triples.
+_ORDER = [*((HIGH_RULE, "high", other) for other in HIGH_BOUNDS),
+          *((LOW_RULE, other, "low") for other in LOW_BOUNDS)]
+_FLOAT_EXACT_CHARS = 15
+
+
+def _check_float_ties_exactly(numbers: pd.DataFrame, decimals: dict[str, list],
+                              failed: dict[int, set[str]]) -> None:
+    """float64 holds ~16 significant digits: two prices that differ further down compare as
+    equal, and "high >= open" can pass when it is false. Where a float comparison tied but
+    the canonical texts differ, the rule is decided again in exact decimal arithmetic."""
+    # Up to 15 digits, distinct decimals are distinct doubles: the float verdict was exact.
+    # (Only when every row passed are all texts canonical; rejected rows keep what was
+    # served, perhaps not text at all.)
+    if not failed and max(max(map(len, decimals[name])) for name in PRICES) \
+            <= _FLOAT_EXACT_CHARS:
+        return
+    texts = {name: np.array(column, dtype=object) for name, column in decimals.items()}
+    rejected = set(failed)  # their texts are as served, not canonical: already decided
+    for rule, big, small in _ORDER:
+        tied = (numbers[big].to_numpy() == numbers[small].to_numpy()) & (
+            texts[big] != texts[small])
+        for i in np.flatnonzero(tied).tolist():
+            if i not in rejected and Decimal(texts[big][i]) < Decimal(texts[small][i]):
+                failed.setdefault(i, set()).add(rule)
+
+
 def _canonical(column: list, failed: dict[int, set[str]]) -> list:
     """Canonical decimal text for the rows that passed; rejected rows keep what was served."""
     if None not in column and _PLAIN_DECIMALS.fullmatch("\n".join(column) + "\n"):
@@ -151,6 +193,8 @@ def _canonical(column: list, failed: dict[int, set[str]]) -> list:
     out = []
     for i, value in enumerate(column):
         try:
+            if i not in failed and not _DECIMAL_TEXT.fullmatch(value):
+                raise InvalidOperation(value)  # '1_000', ' 1', '１': Python reads them
             out.append(value if i in failed else canonical_decimal(value))
         except (InvalidOperation, ValueError, TypeError):
             # Passed the float checks but has no sane decimal form: the row is rejected (the
