@@ -48,6 +48,11 @@ def _local_instance() -> str:
     return yaml.safe_dump({key: shipped[key] for key in ("run_coordinator", "telemetry")})
 
 
+def dev_command(dagster_args: list[str]) -> list[str]:
+    """The webserver has no login: it listens on this machine only (README: exposing it)."""
+    return ["dagster", "dev", "-h", "127.0.0.1", *dagster_args]
+
+
 def run_dev(dagster_args: list[str]) -> int:
     env = with_bookkeeping_settings()
     if "DAGSTER_HOME" not in env:
@@ -55,7 +60,7 @@ def run_dev(dagster_args: list[str]) -> int:
         if not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(_local_instance())
         env["DAGSTER_HOME"] = str(home)
-    command = ["dagster", "dev", "-h", "127.0.0.1", *dagster_args]
+    command = dev_command(dagster_args)
     print(f"DAGSTER_HOME={env['DAGSTER_HOME']} {' '.join(command)}", flush=True)
     return subprocess.call(command, env=env)
 

@@ -17,10 +17,14 @@ from titan_dagster.timeframes import timeframe_ms
 CONFIG_ENV = "TITAN_CONFIG"
 DEFAULT_CONFIG = "titan.yaml"
 
-_SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
+_SYMBOL = re.compile(r"[A-Z0-9]{1,20}/[A-Z0-9]{1,20}")
 _TOP_LEVEL = {"start", "exchanges", "quality"}
 _QUALITY_FIELDS = {"max_price_jump"}
-_EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url", "requests_per_second"}
+_EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url", "requests_per_second", "api_key_env",
+                    "secret_env"}
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+# Fields people try for credentials; the value must not be echoed back in the error.
+_SECRET_FIELDS = {"api_key", "apikey", "apiKey", "key", "secret", "password", "token"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -118,10 +122,15 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
     if not isinstance(raw, dict):
         raise ConfigError(path, field,
                           f"expected a mapping with symbols and timeframes, got {raw!r}")
+    secrets = sorted(set(map(str, raw)) & _SECRET_FIELDS)
+    if secrets:
+        raise ConfigError(path, f"{field}.{secrets[0]}", "credentials do not go in the config "
+                          "file; put them in environment variables and name those with "
+                          "api_key_env and secret_env")
     _reject_unknown(path, field, raw, _EXCHANGE_FIELDS)
     symbols = _parse_list(path, f"{field}.symbols", _required(path, field, raw, "symbols"))
     for i, symbol in enumerate(symbols):
-        if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
+        if not isinstance(symbol, str) or not _SYMBOL.fullmatch(symbol):
             raise ConfigError(path, f"{field}.symbols[{i}]", f"{symbol!r} is not a spot symbol "
                               "like BTC/USDT (upper-case BASE/QUOTE)")
     timeframes = _parse_list(path, f"{field}.timeframes", _required(path, field, raw, "timeframes"))
@@ -142,9 +151,17 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
                                or not 0 < budget <= 1000):
         raise ConfigError(path, f"{field}.requests_per_second",
                           f"{budget!r} is not a number of requests per second (0 < n <= 1000)")
+    credentials = {}
+    for key in ("api_key_env", "secret_env"):
+        value = raw.get(key)
+        if value is not None and not (isinstance(value, str) and _ENV_NAME.fullmatch(value)):
+            raise ConfigError(path, f"{field}.{key}", f"{value!r} is not an environment "
+                              "variable name like BINANCE_API_KEY (upper case, digits, _)")
+        credentials[key] = value
     return ExchangeSettings(name=str(name), symbols=tuple(symbols), timeframes=tuple(timeframes),
                             api_url=api_url,
-                            requests_per_second=None if budget is None else float(budget))
+                            requests_per_second=None if budget is None else float(budget),
+                            **credentials)
 
 
 def _parse_list(path: Path, field: str, value: Any) -> list:

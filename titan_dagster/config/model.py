@@ -12,6 +12,10 @@ class ExchangeSettings:
     timeframes: tuple[str, ...]
     api_url: str | None = None
     requests_per_second: float | None = None  # the budget all runs share; None: ccxt's own
+    # Names of the environment variables holding the credentials, never the values: a
+    # config file travels (commits, run config, the UI) where secrets must not.
+    api_key_env: str | None = None
+    secret_env: str | None = None
 
 
 @dataclass(frozen=True)

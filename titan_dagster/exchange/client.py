@@ -9,6 +9,7 @@ import asyncio
 import difflib
 import logging
 import math
+import os
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -65,6 +66,7 @@ class ExchangeClient:
         import ccxt.async_support as ccxt_async
 
         exchange = getattr(ccxt_async, self.name)({
+            **self._credentials(),
             # With a configured budget the pacer is the rate limiter: ccxt's throttle would
             # delay requests after the pacer let them go and bunch them up.
             "enableRateLimit": self.settings.requests_per_second is None,
@@ -73,6 +75,9 @@ class ExchangeClient:
                 "defaultType": "spot",
                 "fetchMarkets": {"types": ["spot"]},
                 "fetchCurrencies": False,
+                # With an API key, Binance's markets would also load margin pairs from a
+                # private endpoint: one more request, and a failure, for spot candles.
+                "fetchMargins": False,
             },
         })
         if self.settings.api_url:
@@ -87,6 +92,21 @@ class ExchangeClient:
             await exchange.close()
             raise
         return self
+
+    def _credentials(self) -> dict[str, str]:
+        """API key and secret from the environment variables the config names. Public
+        candles need none; they are passed on for exchanges or mirrors that want them."""
+        found = {}
+        for option, variable in (("apiKey", self.settings.api_key_env),
+                                 ("secret", self.settings.secret_env)):
+            if variable is None:
+                continue
+            value = os.environ.get(variable)
+            if not value:
+                raise ExchangeAccessError(f"{self.name}: environment variable {variable} "
+                                          "(named in titan.yaml) is not set")
+            found[option] = value
+        return found
 
     async def __aexit__(self, *exc_info) -> None:
         await self._exchange.close()
