@@ -13,7 +13,8 @@ from titan_dagster.warehouse import Warehouse
 
 def health_report(warehouse_url: str | None = None) -> tuple[dict, int]:
     config = load_config()
-    store = Warehouse(warehouse_url)
+    # Asked now, answered now: a health probe must not wait out a reconnect budget.
+    store = Warehouse(warehouse_url, reconnect_timeout_s=0)
     report: dict = {"status": "ok", "warehouse": "connected", "database": store.display_url}
     try:
         store.migrate()

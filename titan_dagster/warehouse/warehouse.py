@@ -25,6 +25,7 @@ from titan_dagster.warehouse.migrations import apply_migrations
 from titan_dagster.warehouse.outlier_sql import price_outliers_sql
 from titan_dagster.warehouse.postgres_reader import read_postgres
 from titan_dagster.warehouse.postgres_writer import write_postgres
+from titan_dagster.warehouse.reconnect import reconnecting, transient
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
 from titan_dagster.warehouse.sqlite_writer import write_sqlite
 
@@ -37,8 +38,11 @@ class TimeframeSummary:
 
 
 class Warehouse:
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, reconnect_timeout_s: float = 60.0):
+        """`reconnect_timeout_s`: how long PostgreSQL may be unreachable (a restart, a
+        failover) before an operation gives up with WarehouseUnavailable."""
         self.url = parse_database_url(url or default_database_url())
+        self.reconnect_timeout_s = reconnect_timeout_s
         self.backend = self.url.get_backend_name()
         self.engine = create_warehouse_engine(self.url)
         # SQLite allows one writer; serialising here beats its busy-wait.
@@ -48,12 +52,14 @@ class Warehouse:
     def display_url(self) -> str:
         return masked(self.url)
 
+    @reconnecting
     def migrate(self) -> list[str]:
         return apply_migrations(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @reconnecting
     def write(self, exchange: str, symbol: str, timeframe: str, batch: Batch) -> None:
         """Upsert candles, quarantine rejects, record exchange gaps and complete days, all in
         one transaction: a day is never complete without its candles."""
@@ -67,6 +73,7 @@ class Warehouse:
                 with self._write_lock:
                     write_sqlite(conn, key, batch)
 
+    @reconnecting
     def clear_rejects(self, exchange: str, symbol: str, timeframe: str, first: date,
                       last: date) -> None:
         """Forget the rejects of days about to be fetched again: what the exchange serves
@@ -77,6 +84,7 @@ class Warehouse:
                          {"e": exchange, "s": symbol, "tf": timeframe, "a": self._day(first),
                           "b": self._day(last)})
 
+    @reconnecting
     def rejects(self, exchange: str, symbol: str, first: date, last: date) -> pd.DataFrame:
         """Quarantined rows of a symbol fetched for days first..last, newest first."""
         query = sa.text("SELECT timeframe, day, ts_ms, open, high, low, close, volume, rule, "
@@ -88,6 +96,7 @@ class Warehouse:
         return pd.DataFrame(rows, columns=["timeframe", "day", "ts_ms", *VALUE_COLUMNS, "rule",
                                            "rejected_at", "run_id"])
 
+    @reconnecting
     def exchange_gaps(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
                       end_ms: int) -> list[tuple[int, int]]:
         """Confirmed exchange-side gaps overlapping [start_ms, end_ms), as [start, end) ms."""
@@ -99,6 +108,7 @@ class Warehouse:
         with self.engine.connect() as conn:
             return [(self._ms(a), self._ms(b)) for a, b in conn.execute(query, params).all()]
 
+    @reconnecting
     def missing_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
                        end_ms: int) -> list[tuple[int, int]]:
         """Open-time ranges [a, b) in [start_ms, end_ms) with no stored candle, ignoring
@@ -125,6 +135,7 @@ class Warehouse:
             ranges.append((hi + step, end_ms))
         return ranges
 
+    @reconnecting
     def price_outliers(self, exchange: str, symbol: str, timeframe: str, start: datetime,
                        end: datetime, threshold: float) -> list[tuple]:
         """(ts_ms, open, close, previous_close, is_jump, is_spike) of the closed candles in
@@ -136,6 +147,7 @@ class Warehouse:
         return [(self._ms(ts), o, c, p, bool(jump), bool(spike))
                 for ts, o, c, p, jump, spike in rows]
 
+    @reconnecting
     def complete_days(self, exchange: str, symbol: str, timeframe: str, first: date,
                       last: date) -> set[date]:
         query = sa.text("SELECT day FROM ohlcv_complete_days WHERE exchange = :exchange AND "
@@ -146,6 +158,7 @@ class Warehouse:
             days = conn.execute(query, params).scalars().all()
         return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
 
+    @reconnecting
     def day_complete(self, exchange: str, symbols, timeframes, day: date) -> bool:
         """Whether every symbol and timeframe has `day` recorded complete."""
         query = sa.text("SELECT symbol, timeframe FROM ohlcv_complete_days WHERE "
@@ -154,6 +167,7 @@ class Warehouse:
             done = set(conn.execute(query, {"e": exchange, "d": self._day(day)}).all())
         return all((s, tf) in done for s in symbols for tf in timeframes)
 
+    @reconnecting
     def read_candles(self, exchange: str, symbol: str, timeframe: str,
                      start: datetime | None = None, end: datetime | None = None,
                      include_open: bool = False, exact: bool = True) -> pd.DataFrame:
@@ -182,6 +196,7 @@ class Warehouse:
             frame[column] = frame[column].map(Decimal if exact else float)
         return frame
 
+    @reconnecting
     def summarize(self, exchange: str, symbol: str, start: datetime,
                   end: datetime) -> dict[str, TimeframeSummary]:
         """Candle count, first and last open time per timeframe in [start, end)."""
@@ -193,12 +208,14 @@ class Warehouse:
         return {tf: TimeframeSummary(n, self._ms(first), self._ms(last))
                 for tf, n, first, last in rows}
 
+    @reconnecting
     def first_candle_ms(self, exchange: str, symbol: str, timeframe: str | None = None
                         ) -> int | None:
         """The oldest candle stored for a symbol, of one timeframe or of any."""
         clauses, params = self._key_filter(exchange, symbol, timeframe, None, None)
         return self._ms(self._scalar(f"SELECT min(ts) FROM ohlcv WHERE {clauses}", params))
 
+    @reconnecting
     def last_candle_ms(self, exchange: str, symbol: str, timeframe: str) -> int | None:
         clauses, params = self._key_filter(exchange, symbol, timeframe, None, None)
         return self._ms(self._scalar(f"SELECT max(ts) FROM ohlcv WHERE {clauses}", params))
@@ -212,6 +229,10 @@ class Warehouse:
         raw = self.engine.raw_connection()
         try:
             yield raw.driver_connection
+        except Exception as error:
+            if transient(error):
+                raw.invalidate()  # a broken connection must not go back to the pool
+            raise
         finally:
             raw.close()
 
