@@ -14,6 +14,8 @@ from titan_dagster.emulator import BinanceEmulator
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.retry import RetryPolicy
 from titan_dagster.ingest.backfill import SymbolOutcome, backfill
+from titan_dagster.ingest.candles import VALUE_COLUMNS
+from titan_dagster.timeframes import timeframe_ms
 from titan_dagster.warehouse import Warehouse
 
 PG_SERVER = os.environ.get("TITAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -61,19 +63,27 @@ def binance_settings(emu: BinanceEmulator, symbols, timeframes=("1d", "1h")) -> 
 
 
 def run_backfill(emu: BinanceEmulator, warehouse: Warehouse, symbols, timeframes, first: date,
-                 last: date, retry: RetryPolicy = FAST_RETRY) -> dict[str, SymbolOutcome]:
+                 last: date, retry: RetryPolicy = FAST_RETRY,
+                 timeout_ms: int = 10_000) -> dict[str, SymbolOutcome]:
     async def go():
         settings = binance_settings(emu, symbols, timeframes)
-        async with ExchangeClient(settings, retry=retry) as client:
+        async with ExchangeClient(settings, retry=retry, timeout_ms=timeout_ms) as client:
             return {o.symbol: o async for o in backfill(client, warehouse, symbols, timeframes,
                                                          first, last)}
 
     return asyncio.run(go())
 
 
+def minimum_requests(first_candle_ms: int, timeframe: str, end_ms: int) -> int:
+    """Pages of 1000 candles needed from a symbol's first candle in range to the end."""
+    candles = (end_ms - first_candle_ms) // timeframe_ms(timeframe)
+    return -(-candles // 1000)
+
+
 def stored_rows(warehouse: Warehouse, symbol: str, timeframe: str) -> list[tuple]:
     frame = warehouse.read_candles("binance", symbol, timeframe)
-    return [(int(ts.timestamp() * 1000), *values) for ts, *values in frame.itertuples(index=False)]
+    ms = frame["ts"].dt.as_unit("ms").astype("int64").tolist()
+    return list(zip(ms, *(frame[column].tolist() for column in VALUE_COLUMNS), strict=True))
 
 
 def truth_rows(emu: BinanceEmulator, symbol: str, timeframe: str, start_ms: int,

@@ -2,21 +2,15 @@
 
 from datetime import date
 
-from tests.conftest import run_backfill, stored_rows, truth_rows
+from tests.conftest import minimum_requests, run_backfill, stored_rows, truth_rows
 from titan_dagster.emulator import Fault
-from titan_dagster.timeframes import DAY_MS, day_start_ms, timeframe_ms
+from titan_dagster.timeframes import DAY_MS, day_start_ms
 
 KLINES = "/api/v3/klines"
 FIRST, LAST = date(2022, 1, 1), date(2023, 12, 31)
 START, END = day_start_ms(FIRST), day_start_ms(LAST) + DAY_MS
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 TIMEFRAMES = ["1d", "1h"]
-
-
-def minimum_requests(first_candle_ms: int, timeframe: str, end_ms: int = END) -> int:
-    """Pages of 1000 candles needed from the symbol's first candle in range to the end."""
-    candles = (end_ms - first_candle_ms) // timeframe_ms(timeframe)
-    return -(-candles // 1000)
 
 
 def test_two_years_of_three_symbols_equal_the_exchange_in_minimum_requests(emulator, warehouse):
@@ -31,7 +25,7 @@ def test_two_years_of_three_symbols_equal_the_exchange_in_minimum_requests(emula
             truth = truth_rows(emulator, symbol, timeframe, START, END)
             assert len(truth) > 0
             assert stored_rows(warehouse, symbol, timeframe) == truth
-            expected = minimum_requests(truth[0][0], timeframe)
+            expected = minimum_requests(truth[0][0], timeframe, END)
             assert emulator.count(KLINES, symbol=symbol, interval=timeframe) == expected
             assert outcomes[symbol].timeframes[timeframe].requests == expected
     # 730 days x 24 h: 17520 candles = 18 pages; SOL from its listing hour only.
