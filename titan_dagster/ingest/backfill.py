@@ -34,6 +34,18 @@ from titan_dagster.warehouse.batch import Batch
 SETTLE_MS = 5_000
 
 
+def settle_wait_s(now: int, step: int, last_day: date) -> float:
+    """How long to wait before fetching up to `last_day`, so that the candle which closed
+    moments ago is fetched as closed. A refresh ticks right at the close: without the wait a
+    fast run would store that candle as open and the newest closed one would be a whole
+    candle old, the faster the run the staler the warehouse."""
+    since_close = now % step
+    just_closed_open = now - since_close - step
+    if since_close >= SETTLE_MS or just_closed_open >= day_start_ms(last_day) + DAY_MS:
+        return 0.0
+    return (SETTLE_MS - since_close) / 1000
+
+
 @dataclass
 class TimeframeOutcome:
     requests: int = 0
@@ -103,6 +115,7 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
                              timeframe: str, first_day: date, last_day: date,
                              run_id: str | None = None) -> TimeframeOutcome:
     step = timeframe_ms(timeframe)
+    await asyncio.sleep(settle_wait_s(now_ms(), step, last_day))
     closed_until = floor_ms(now_ms() - SETTLE_MS, step)
     requests_before = client.requests[(symbol, timeframe)]
     done = await asyncio.to_thread(warehouse.complete_days, client.name, symbol, timeframe,
