@@ -32,9 +32,6 @@ _BUILT_IN = {"not_nullable": "not_null", "field_uniqueness": "unique_ts"}
 # A column whose joined text matches this is plain ASCII decimals: canonical after trimming
 # trailing zeros. Anything else (exponents, signs, spaces, other digits) goes through Decimal.
 _PLAIN_DECIMALS = re.compile(r"(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?\n)*")
-# What an exchange's decimal looks like; Decimal() and float() also accept underscores,
-# spaces and non-ASCII digits, which no exchange sends on purpose.
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -193,8 +190,6 @@ def _canonical(column: list, failed: dict[int, set[str]]) -> list:
     out = []
     for i, value in enumerate(column):
         try:
-            if i not in failed and not _DECIMAL_TEXT.fullmatch(value):
-                raise InvalidOperation(value)  # '1_000', ' 1', '１': Python reads them
             out.append(value if i in failed else canonical_decimal(value))
         except (InvalidOperation, ValueError, TypeError):
             # Passed the float checks but has no sane decimal form: the row is rejected (the
