@@ -4,6 +4,8 @@ row quarantined and never stored, every hole classified, healable holes healed."
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from tests.conftest import run_backfill, stored_rows
 from titan_dagster.emulator.candles import INVALID_KINDS
 from titan_dagster.quality.validation import check_rows
@@ -118,6 +120,14 @@ def test_the_schema_names_every_rule_a_row_breaks():
     assert {r.ts: r.rule for r in checked.rejects} == {
         2 * H: "high_is_highest", 3 * H + 1: "aligned",
         30 * H: "in_window,not_in_future", 5 * H: "not_in_future"}
+
+
+@pytest.mark.parametrize("spelling", ["1_000", " 1", "1 ", "\uff11", "\u0661", "NaN"])
+def test_numbers_only_python_reads_are_quarantined_not_stored(spelling):
+    checked = check_rows([[0, "1", "2", "0.5", "1.5", "10"], [H, "1", "2", "0.5", "1", spelling]],
+                         H, 0, 24 * H, now=4 * H)
+    assert [c[0] for c in checked.valid] == [0]
+    assert [(r.ts, r.values[-1]) for r in checked.rejects] == [(H, spelling)]
 
 
 def test_the_column_schema_in_the_ui_is_the_pandera_schema():
