@@ -65,13 +65,17 @@ def binance_settings(emu: BinanceEmulator, symbols, timeframes=("1d", "1h")) -> 
 def run_backfill(emu: BinanceEmulator, warehouse: Warehouse, symbols, timeframes, first: date,
                  last: date, retry: RetryPolicy = FAST_RETRY,
                  timeout_ms: int = 10_000) -> dict[str, SymbolOutcome]:
-    async def go():
-        settings = binance_settings(emu, symbols, timeframes)
-        async with ExchangeClient(settings, retry=retry, timeout_ms=timeout_ms) as client:
-            return {o.symbol: o async for o in backfill(client, warehouse, symbols, timeframes,
-                                                         first, last)}
+    return asyncio.run(backfill_outcomes(binance_settings(emu, symbols, timeframes), warehouse,
+                                         first, last, retry, timeout_ms))
 
-    return asyncio.run(go())
+
+async def backfill_outcomes(settings: ExchangeSettings, warehouse: Warehouse, first: date,
+                            last: date, retry: RetryPolicy = FAST_RETRY,
+                            timeout_ms: int = 10_000) -> dict[str, SymbolOutcome]:
+    """Every symbol and timeframe of `settings` backfilled, through a client of its own."""
+    async with ExchangeClient(settings, retry=retry, timeout_ms=timeout_ms) as client:
+        return {o.symbol: o async for o in backfill(client, warehouse, settings.symbols,
+                                                     settings.timeframes, first, last)}
 
 
 def minimum_requests(first_candle_ms: int, timeframe: str, end_ms: int) -> int:

@@ -8,10 +8,8 @@ import asyncio
 import sys
 from datetime import date
 
-from tests.conftest import FAST_RETRY
+from tests.conftest import backfill_outcomes
 from titan_dagster.config.model import ExchangeSettings
-from titan_dagster.exchange.client import ExchangeClient
-from titan_dagster.ingest.backfill import backfill
 from titan_dagster.warehouse import Warehouse
 
 
@@ -20,14 +18,12 @@ async def run(url: str, api_url: str, first: date, last: date, timeframe: str,
     warehouse = Warehouse(url)
     warehouse.migrate()
     settings = ExchangeSettings("binance", tuple(symbols), (timeframe,), api_url=api_url)
-    failures = 0
-    async with ExchangeClient(settings, retry=FAST_RETRY) as client:
-        async for outcome in backfill(client, warehouse, symbols, [timeframe], first, last):
-            if outcome.error is not None:
-                failures += 1
-                print(f"{outcome.symbol}: {outcome.error}", file=sys.stderr)
+    outcomes = await backfill_outcomes(settings, warehouse, first, last)
     warehouse.dispose()
-    return 1 if failures else 0
+    failed = [o for o in outcomes.values() if o.error is not None]
+    for outcome in failed:
+        print(f"{outcome.symbol}: {outcome.error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def command(url: str, api_url: str, first: date, last: date, timeframe: str,

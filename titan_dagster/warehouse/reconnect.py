@@ -36,9 +36,14 @@ class WarehouseUnavailable(RuntimeError):
 
 def transient(error: BaseException) -> bool:
     """Whether running the same transaction again may succeed."""
-    if isinstance(error, sa.exc.DBAPIError):
-        error = error.orig if error.orig is not None else error
-    return isinstance(error, _CONNECTION_LOST + _ROLLED_BACK)
+    return isinstance(_driver_error(error), _CONNECTION_LOST + _ROLLED_BACK)
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """psycopg's own error, from inside SQLAlchemy's wrapper if it has one."""
+    if isinstance(error, sa.exc.DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
 
 
 def reconnecting(method: Callable[P, T]) -> Callable[P, T]:
@@ -73,7 +78,6 @@ def reconnecting(method: Callable[P, T]) -> Callable[P, T]:
 
 
 def _first_line(error: BaseException) -> str:
-    if isinstance(error, sa.exc.DBAPIError) and error.orig is not None:
-        error = error.orig
+    error = _driver_error(error)
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"
