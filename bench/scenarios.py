@@ -184,8 +184,8 @@ def read_year(warehouse_url: str) -> list[Row]:
     from titan_dagster.warehouse import Warehouse
 
     store = Warehouse(warehouse_url)
-    year = store.last_candle_ms("binance", "BTC/USDT", "1m") // 1000
-    start = datetime(datetime.fromtimestamp(year, UTC).year, 1, 1, tzinfo=UTC)
+    last = datetime.fromtimestamp(store.last_candle_ms("binance", "BTC/USDT", "1m") / 1000, UTC)
+    start = datetime(last.year, 1, 1, tzinfo=UTC)
     end = start.replace(year=start.year + 1)
     expected = (end - start).days * 1440
     rows = []
