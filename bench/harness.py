@@ -18,7 +18,7 @@ import yaml
 from titan_dagster.dagster_env import BOOKKEEPING_ENV
 from titan_dagster.defs.ohlcv.assets import BOOKKEEPING_LOG
 from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
-from titan_dagster.emulator.server import KLINES
+from titan_dagster.emulator.binance import KLINES
 from titan_dagster.shipped import shipped_path
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tests.conftest import run_backfill
 from tests.reliability.conftest import SYMBOLS, TIMEFRAME, assert_next_run_converges, exchange
 from titan_dagster.emulator import ALL_FAULTS, BinanceEmulator, Fault
-from titan_dagster.emulator.server import ROW_FAULT_KINDS
+from titan_dagster.emulator.venue import ROW_FAULT_KINDS
 from titan_dagster.exchange.retry import RetryPolicy
 from titan_dagster.timeframes import DAY_MS, day_start_ms, days_between
 from titan_dagster.warehouse import Warehouse

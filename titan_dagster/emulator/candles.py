@@ -1,4 +1,5 @@
-"""Deterministic Binance-style klines: pure functions of (symbol, interval, open time, now).
+"""Deterministic klines in Binance's row layout, which every emulator renders its own way:
+pure functions of (symbol, interval, open time, now).
 
 Prices and volumes are integers in units of 1e-8, the precision Binance prints, so every
 served string is exact and the same inputs always produce the same bytes.
@@ -198,8 +199,9 @@ def klines(symbol: str, interval: str, open_times: Iterable[int], now: int) -> l
     return rows
 
 
-def corrupt(row: list, kind: str, interval: str, now: int) -> list[list]:
-    """The rows served in place of `row` for an invalid-data kind (see INVALID_KINDS)."""
+def corrupt(row: list, kind: str, interval: str, now: int, misalign_ms: int = 1) -> list[list]:
+    """The rows served in place of `row` for an invalid-data kind (see INVALID_KINDS); a
+    misaligned row is moved by `misalign_ms`, the exchange's time resolution."""
     iv = INTERVALS[interval]
     bad = list(row)
 
@@ -226,7 +228,7 @@ def corrupt(row: list, kind: str, interval: str, now: int) -> list[list]:
     elif kind == "inf":
         bad[2] = "Infinity"
     elif kind == "misaligned":
-        bad[0], bad[6] = row[0] + 1, row[6] + 1
+        bad[0], bad[6] = row[0] + misalign_ms, row[6] + misalign_ms
         return [row, bad]
     elif kind == "duplicate":
         return [row, bad]

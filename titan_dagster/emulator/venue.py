@@ -1,9 +1,8 @@
-"""A Binance spot REST emulator that real ccxt can talk to over HTTP.
-
-Serves ping, time, exchangeInfo and klines with Binance's shapes and error codes, plus
-scriptable exchange-side trouble (holes, corrections, invalid rows, injected faults, rate
-limiting) so clients can be tested against the failure modes of the real exchange.
-"""
+"""What every exchange emulator shares: deterministic candles per listed symbol, scripted
+exchange-side trouble (outages, holes, corrections, invalid rows), injected faults, rate
+limits, a request log and the HTTP server. Each exchange's module (binance, okx, bybit,
+coinbase, kraken) adds its protocol: paths, parameters, page cap, row order, `since`
+semantics and error format, as the real ccxt class of that exchange calls them."""
 
 import contextlib
 import json
@@ -16,57 +15,18 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import chain
 from operator import attrgetter, itemgetter
 from urllib.parse import parse_qsl, urlsplit
 
-from titan_dagster.emulator.candles import INTERVALS, INVALID_KINDS, corrupt, fmt, klines, profile
-
-KLINES = "/api/v3/klines"
-DEFAULT_LIMIT = 500
-MAX_LIMIT = 1000
-
-DEFAULT_LISTINGS: dict[str, str] = {
-    "BTC/USDT": "2017-08-17",
-    "ETH/USDT": "2017-08-17",
-    "BNB/USDT": "2017-11-06",
-    "SOL/USDT": "2020-08-11",
-    "XRP/USDT": "2018-05-04",
-    "ADA/USDT": "2018-04-17",
-    "DOGE/USDT": "2019-07-05",
-    "TRX/USDT": "2018-06-11",
-    "AVAX/USDT": "2020-09-22",
-    "LINK/USDT": "2019-01-16",
-    "DOT/USDT": "2020-08-18",
-    "SUI/USDT": "2023-05-03",
-    "LTC/USDT": "2017-12-13",
-    "BCH/USDT": "2019-11-28",
-    "SHIB/USDT": "2021-05-10",
-    "ATOM/USDT": "2019-04-29",
-    "UNI/USDT": "2020-09-17",
-    "XLM/USDT": "2018-05-31",
-    "NEAR/USDT": "2020-10-14",
-    "APT/USDT": "2022-10-19",
-}
+from titan_dagster.emulator.candles import INTERVALS, INVALID_KINDS, corrupt, klines
 
 # Row faults answer 200 with a damaged page of the right candles: some rows repeated, the
-# rows out of order, or rows from before startTime in place of the page's last ones.
+# rows out of order, or rows from before the window in place of the page's last ones.
 ROW_FAULT_KINDS = frozenset({"duplicate_rows", "disordered_rows", "outside_rows"})
 FAULT_KINDS = frozenset({"status", "html", "html200", "empty200", "delay", "drop", "truncated",
                          *ROW_FAULT_KINDS})
-
-# Binance request weights, so x-mbx-used-weight-1m moves like the real header.
-_WEIGHTS = {"/api/v3/exchangeInfo": 20, KLINES: 2}
-
-_MESSAGES = {
-    -1000: "An unknown error occurred while processing the request.",
-    -1001: "Internal error; unable to process your request. Please try again.",
-    -1003: "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. "
-    "Please use WebSocket Streams for live updates to avoid polling the API.",
-    -1008: "Server is currently overloaded with other requests. Please try again in a few minutes.",
-}
 
 _HTML = (
     "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n"
@@ -80,16 +40,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Fault:
     """What the next matching request gets instead of its normal answer.
 
-    `code` is an extension: the Binance error code put in a "status" fault's body. Without
-    it, 418/429 carry -1003, other 4xx -1000, and 5xx no code at all (like Binance's
-    gateway errors); ccxt maps a body code before it looks at the HTTP status.
+    `code` is the exchange's own error code put in a "status" fault's body (Binance -1003,
+    OKX "50011", Bybit 10016, Kraken "EService:Unavailable", Coinbase "UNAVAILABLE"); each
+    exchange has defaults per HTTP status. `status` 200 with a code is an error answered with
+    HTTP 200, as OKX, Bybit and Kraken do.
     """
 
     kind: str
     status: int | None = None
     retry_after: int | None = None
     delay: float | None = None
-    code: int | None = None
+    code: int | str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -123,6 +84,8 @@ class RequestRecord:
     """One request as answered; status 0 means the connection was dropped unanswered.
 
     `fault` is the injected fault kind, "rate_limit" for max_requests_per_second refusals.
+    `symbol` (unified, 'BTC/USDT') and `interval` (the emulator's name, '1h') are set for
+    candle requests, whatever the exchange calls them.
     """
 
     time_ms: int
@@ -130,6 +93,8 @@ class RequestRecord:
     params: dict[str, str]
     status: int
     fault: str | None
+    symbol: str | None = None
+    interval: str | None = None
 
 
 def to_ms(value: int | str | datetime) -> int:
@@ -151,12 +116,12 @@ def _wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _ceil(t: int, step: int) -> int:
+def ceil_ms(t: int, step: int) -> int:
     return -(-t // step) * step
 
 
 @dataclass
-class _Listing:
+class Listing:
     symbol: str
     listed_at: int
     delisted_at: int | None
@@ -173,20 +138,20 @@ class _Hole:
 class _Injection:
     fault: Fault
     remaining: int
-    path: str
-    symbol_id: str | None
+    path: str | None
+    symbol: str | None
 
 
 @dataclass
 class _RandomFaults:
     rate: float
     faults: tuple[Fault, ...]
-    path: str
+    path: str | None
     rng: random.Random
 
 
 @dataclass
-class _Reply:
+class Reply:
     status: int
     body: bytes
     content_type: str = "application/json;charset=UTF-8"
@@ -195,30 +160,26 @@ class _Reply:
     drop: bool = False
 
 
-def _json(payload: object, status: int = 200) -> _Reply:
-    return _Reply(status, json.dumps(payload, separators=(",", ":")).encode())
+@dataclass
+class CandleQuery:
+    """A parsed candle request: what the exchange was asked, in the emulator's terms.
+    `render` turns the rows served (ascending, internal layout) into the exchange's answer."""
+
+    symbol: str
+    interval: str
+    rows: list[list]
+    render: Callable[[list[list]], Reply]
 
 
-def _error(status: int, code: int | None, msg: str) -> _Reply:
-    return _json({"msg": msg} if code is None else {"code": code, "msg": msg}, status)
+def json_reply(payload: object, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(payload, separators=(",", ":")).encode())
 
 
-def _fault_reply(fault: Fault) -> _Reply:
-    if fault.kind == "status":
-        code = fault.code
-        if code is None and fault.status < 500:
-            code = -1003 if fault.status in (418, 429) else -1000
-        reply = _error(fault.status, code, _MESSAGES.get(code, responses.get(fault.status, "")))
-        if fault.retry_after is not None:
-            reply.headers.append(("Retry-After", str(fault.retry_after)))
-        return reply
-    if fault.kind in ("html", "html200"):
-        status = 200 if fault.kind == "html200" else fault.status or 502
-        title = f"{status} {responses.get(status, '')}"
-        return _Reply(status, _HTML.format(title).encode(), "text/html")
-    if fault.kind == "empty200":
-        return _Reply(200, b"[]")
-    return _Reply(0, b"", drop=True)  # "drop"; delay and truncated wrap the normal answer
+def html_reply(status: int) -> Reply:
+    from http.client import responses
+
+    title = f"{status} {responses.get(status, '')}"
+    return Reply(status, _HTML.format(title).encode(), "text/html")
 
 
 def _spans(
@@ -229,7 +190,7 @@ def _spans(
         return []
     spans, cur = [], first
     for hole in sorted(holes, key=attrgetter("start")):
-        lo, hi = _ceil(hole.start, iv), _ceil(hole.end, iv)
+        lo, hi = ceil_ms(hole.start, iv), ceil_ms(hole.end, iv)
         if hi <= cur:
             continue
         if lo > last:
@@ -252,7 +213,7 @@ def _spans(
 
 
 def _touches(hole: _Hole, first: int, last: int, iv: int) -> bool:
-    t = _ceil(max(hole.start, first), iv)
+    t = ceil_ms(max(hole.start, first), iv)
     return t < hole.end and t <= last
 
 
@@ -262,29 +223,35 @@ def _apply_corrections(
     invalid: dict[int, list[str]],
     interval: str,
     now: int,
+    misalign_ms: int,
 ) -> list[list]:
     out = []
     for row in rows:
         t = row[0]
         main, extras = row, []
         for kind in invalid.get(t, ()):
-            main, *more = corrupt(main, kind, interval, now)
+            main, *more = corrupt(main, kind, interval, now, misalign_ms)
             extras += more
         fields = overrides.get(t, {})
         for r in (main, *extras):
             out.append([fields.get(i, value) for i, value in enumerate(r)] if r[0] == t else r)
-    # Extra rows (misaligned, future) must still come out ascending, like Binance's.
+    # Extra rows (misaligned, future) must still come out ascending, like the others.
     out.sort(key=itemgetter(0))
     return out
 
 
-class BinanceEmulator:
-    """Binance spot REST on http://host:port/api/v3, answering from deterministic candles.
+class Venue:
+    """An exchange's public REST API on http://host:port, answering from deterministic candles.
 
-    `listings` maps "BASE/QUOTE" to a listing time (defaults to DEFAULT_LISTINGS); `clock`
-    returns the market's "now" in epoch ms. `max_requests_per_second` caps the requests
-    served in any sliding wall-clock second; injected faults bypass and do not use it.
+    `listings` maps "BASE/QUOTE" to a listing time; `clock` returns the market's "now" in epoch
+    ms. `max_requests_per_second` caps the requests served in any sliding wall-clock second
+    (answered with the exchange's rate-limit error); injected faults bypass and do not use it.
     """
+
+    name = "venue"
+    candles_path = ""  # the path faults and counts apply to by default
+    default_listings: Mapping[str, str] = {}
+    misalign_ms = 1  # how far a "misaligned" row is moved: the exchange's time resolution
 
     def __init__(
         self,
@@ -298,8 +265,8 @@ class BinanceEmulator:
         self._clock = clock or _wall_clock_ms
         self._max_rps = max_requests_per_second
         self._lock = threading.Lock()
-        self._listings: dict[str, _Listing] = {}
-        self._ids: dict[str, str] = {}
+        self._listings: dict[str, Listing] = {}
+        self._ids: dict[str, str] = {}  # the exchange's market id -> unified symbol
         self._holes: dict[str, list[_Hole]] = {}
         self._overrides: dict[tuple[str, str], dict[int, dict[int, str]]] = {}
         self._invalid: dict[tuple[str, str], dict[int, list[str]]] = {}
@@ -308,14 +275,48 @@ class BinanceEmulator:
         self._records: list[RequestRecord] = []
         # Rate windows run on wall time: they model server capacity, not the market clock.
         self._last_second: deque[float] = deque()
-        self._last_minute: deque[tuple[float, int]] = deque()
-        self._minute_weight = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
-        for symbol, listed_at in (DEFAULT_LISTINGS if listings is None else listings).items():
+        for symbol, listed_at in (self.default_listings if listings is None
+                                  else listings).items():
             self.add_symbol(symbol, listed_at)
+
+    # -- the protocol, per exchange ------------------------------------------------------
+
+    def route(self, path: str, params: dict[str, str], now: int) -> Reply | CandleQuery:
+        """The answer to a request that got no fault: a reply, or a candle query whose rows
+        may still be damaged by a row fault before they are rendered."""
+        raise NotImplementedError
+
+    def error_reply(self, status: int, code: int | str | None, retry_after: int | None
+                    ) -> Reply:
+        """The exchange's error answer for an HTTP status (and its own code, if given)."""
+        raise NotImplementedError
+
+    def empty_reply(self) -> Reply:
+        """A 200 that holds no candles, in the exchange's format."""
+        raise NotImplementedError
+
+    def rate_limited_reply(self) -> Reply:
+        return self.error_reply(429, None, 1)
+
+    def market_id(self, symbol: str) -> str:
+        """The exchange's id of a unified symbol ('BTC/USDT' -> 'BTCUSDT')."""
+        raise NotImplementedError
+
+    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
+        """The unified symbol a request is about, if any (for faults and counts)."""
+        return None
+
+    def request_interval(self, path: str, params: dict[str, str]) -> str | None:
+        return None
+
+    def extra_headers(self, path: str) -> list[tuple[str, str]]:
+        return []
+
+    # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
         if self._server is not None:
@@ -326,7 +327,7 @@ class BinanceEmulator:
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             args=(0.02,),  # the poll interval bounds how long stop() waits
-            name="binance-emulator",
+            name=f"{self.name}-emulator",
             daemon=True,
         )
         self._thread.start()
@@ -346,7 +347,7 @@ class BinanceEmulator:
         self._thread.join()
         self._server = self._thread = None
 
-    def __enter__(self) -> "BinanceEmulator":
+    def __enter__(self):
         self.start()
         return self
 
@@ -363,6 +364,8 @@ class BinanceEmulator:
     def base_url(self) -> str:
         return f"http://{self._address[0]}:{self.port}"
 
+    # -- the market ----------------------------------------------------------------------
+
     def add_symbol(
         self,
         symbol: str,
@@ -374,8 +377,8 @@ class BinanceEmulator:
             raise ValueError(f"symbol must look like 'BASE/QUOTE', got {symbol!r}")
         delisted = None if delisted_at is None else to_ms(delisted_at)
         with self._lock:
-            self._listings[symbol] = _Listing(symbol, to_ms(listed_at), delisted)
-            self._ids[base + quote] = symbol
+            self._listings[symbol] = Listing(symbol, to_ms(listed_at), delisted)
+            self._ids[self.market_id(symbol)] = symbol
 
     def add_hole(
         self,
@@ -385,13 +388,15 @@ class BinanceEmulator:
         *,
         transient_requests: int = 0,
     ) -> None:
+        """No candles in [start, end): an outage. With `transient_requests`, only the next
+        that many candle requests touching it miss them (a replica lagging behind)."""
         if transient_requests < 0:
             raise ValueError("transient_requests must be >= 0")
         hole = _Hole(to_ms(start), to_ms(end), transient_requests or None)
         if hole.end <= hole.start:
             raise ValueError("a hole needs start < end")
         with self._lock:
-            self._holes.setdefault(self._symbol(symbol), []).append(hole)
+            self._holes.setdefault(self._known(symbol), []).append(hole)
 
     def set_candle(
         self,
@@ -420,39 +425,59 @@ class BinanceEmulator:
             # nan/inf last: the other kinds do arithmetic on fields those make non-numeric.
             by_time[open_time] = sorted(kinds, key=lambda k: k in ("nan", "inf"))
 
-    def inject(
-        self, fault: Fault, count: int = 1, *, path: str = KLINES, symbol: str | None = None
-    ) -> None:
+    def listing(self, symbol: str) -> Listing:
+        with self._lock:
+            return self._listings[self._known(symbol)]
+
+    @property
+    def listings(self) -> list[Listing]:
+        with self._lock:
+            return list(self._listings.values())
+
+    # -- faults --------------------------------------------------------------------------
+
+    def inject(self, fault: Fault, count: int = 1, *, path: str | None = None,
+               symbol: str | None = None) -> None:
+        """The next `count` requests to `path` (default: the candle endpoint), of `symbol`
+        if given, get `fault`."""
         if count < 1:
             raise ValueError("count must be >= 1")
-        symbol_id = None if symbol is None else symbol.replace("/", "")
         with self._lock:
-            self._injections.append(_Injection(fault, count, path, symbol_id))
+            self._injections.append(_Injection(fault, count, path or self.candles_path,
+                                               symbol))
 
     def inject_at_rate(
         self,
         rate: float,
-        faults: Sequence[Fault] = ALL_FAULTS,
+        faults: Sequence[Fault] | None = None,
         *,
         seed: int = 0,
-        path: str = KLINES,
+        path: str | None = None,
     ) -> None:
-        """From now on each request to `path` gets, with probability `rate`, one of `faults`
-        drawn at random (seeded: the same run of requests gets the same faults). Faults
-        queued with inject() come first. A rate of 0 stops it."""
+        """From now on each request to `path` (default: the candle endpoint) gets, with
+        probability `rate`, one of `faults` drawn at random (seeded: the same run of requests
+        gets the same faults). Faults queued with inject() come first. A rate of 0 stops it."""
         if not 0 <= rate <= 1:
             raise ValueError("rate must be between 0 and 1")
+        faults = tuple(self.all_faults() if faults is None else faults)
         if not faults:
             raise ValueError("faults must not be empty")
         with self._lock:
             self._random_faults = (
-                _RandomFaults(rate, tuple(faults), path, random.Random(seed)) if rate else None
+                _RandomFaults(rate, faults, path or self.candles_path, random.Random(seed))
+                if rate else None
             )
+
+    def all_faults(self) -> tuple[Fault, ...]:
+        """Every fault this exchange has been seen to give, for rate-based injection."""
+        return ALL_FAULTS
 
     @property
     def faults_injected(self) -> int:
         """Requests answered with an injected fault (rate-limit refusals not counted)."""
         return sum(1 for r in self.requests if r.fault not in (None, "rate_limit"))
+
+    # -- what was served -----------------------------------------------------------------
 
     def candles(
         self, symbol: str, interval: str, start: int | str | datetime, end: int | str | datetime
@@ -460,10 +485,10 @@ class BinanceEmulator:
         """Rows opening in [start, end) as served now, ignoring transient holes."""
         start, end = to_ms(start), to_ms(end)
         with self._lock:
-            symbol = self._symbol(symbol)
+            symbol = self._known(symbol)
         if interval not in INTERVALS:
             raise ValueError(f"unknown interval {interval!r}")
-        rows = self._rows(symbol, interval, start, end - 1, self._now(), None, serving=False)
+        rows = self.rows(symbol, interval, start, end - 1, self._now(), None, serving=False)
         return [row for row in rows if start <= row[0] < end]
 
     @property
@@ -471,27 +496,36 @@ class BinanceEmulator:
         with self._lock:
             return list(self._records)
 
-    def count(
-        self, path: str | None = KLINES, symbol: str | None = None, interval: str | None = None
-    ) -> int:
-        symbol_id = None if symbol is None else symbol.replace("/", "")
+    def count(self, path: str | None = "", symbol: str | None = None,
+              interval: str | None = None) -> int:
+        """Requests to `path` (default: the candle endpoint; None: any), of a symbol (unified
+        or the exchange's id) and an interval if given."""
+        path = self.candles_path if path == "" else path
+        symbol = self.symbol_of(symbol) or symbol
         return sum(
             1
             for r in self.requests
             if (path is None or r.path == path)
-            and (symbol_id is None or r.params.get("symbol") == symbol_id)
-            and (interval is None or r.params.get("interval") == interval)
+            and (symbol is None or r.symbol == symbol)
+            and (interval is None or r.interval == interval)
         )
 
     def clear_requests(self) -> None:
         with self._lock:
             self._records.clear()
 
+    # -- serving -------------------------------------------------------------------------
+
     def _now(self) -> int:
         return int(self._clock())
 
-    def _symbol(self, symbol: str) -> str:
-        """Unified symbol from a unified symbol or a Binance id; lock held."""
+    def symbol_of(self, market_id: str | None) -> str | None:
+        """The unified symbol of an exchange market id, None if not listed."""
+        with self._lock:
+            return self._ids.get(market_id or "")
+
+    def _known(self, symbol: str) -> str:
+        """Unified symbol from a unified symbol or the exchange's id; lock held."""
         if symbol in self._listings:
             return symbol
         if symbol in self._ids:
@@ -504,9 +538,9 @@ class BinanceEmulator:
             raise ValueError(f"unknown interval {interval!r}")
         if open_time % INTERVALS[interval]:
             raise ValueError(f"{open_time} is not a {interval} open time")
-        return self._symbol(symbol), interval
+        return self._known(symbol), interval
 
-    def _rows(
+    def rows(
         self,
         symbol: str,
         interval: str,
@@ -516,17 +550,19 @@ class BinanceEmulator:
         limit: int | None,
         *,
         serving: bool,
+        from_end: bool | None = None,
     ) -> list[list]:
-        """Rows opening in [start, end] (inclusive bounds, like Binance's startTime/endTime).
+        """Rows opening in [start, end] (inclusive bounds), ascending: the first `limit`
+        of them, or the last with `from_end` (default: when there is no start).
 
-        `serving` marks a real klines request: transient holes then apply and use up a hit.
+        `serving` marks a real candle request: transient holes then apply and use up a hit.
         """
         iv = INTERVALS[interval]
         with self._lock:
             listing = self._listings[symbol]
             first = listing.listed_at - listing.listed_at % iv
             if start is not None:
-                first = max(first, _ceil(start, iv))
+                first = max(first, ceil_ms(start, iv))
             bounds = [now] if end is None else [now, end]
             if listing.delisted_at is not None:
                 bounds.append(listing.delisted_at - 1)
@@ -534,7 +570,7 @@ class BinanceEmulator:
             last -= last % iv
             holes = self._holes.get(symbol, [])
             active = [h for h in holes if h.remaining is None]
-            from_end = start is None
+            from_end = start is None if from_end is None else from_end
             spans = _spans(first, last, iv, active, limit, from_end)
             if serving and spans:
                 window = spans[0][0], spans[-1][-1]
@@ -547,40 +583,51 @@ class BinanceEmulator:
             invalid = dict(self._invalid.get((symbol, interval), {}))
         rows = klines(symbol, interval, chain.from_iterable(spans), now)
         if overrides or invalid:
-            rows = _apply_corrections(rows, overrides, invalid, interval, now)
+            rows = _apply_corrections(rows, overrides, invalid, interval, now, self.misalign_ms)
         return rows
 
-    def _serve(self, path: str, params: dict[str, str]) -> _Reply:
+    def _serve(self, path: str, params: dict[str, str]) -> Reply:
         now = self._now()
+        symbol = self.request_symbol(path, params)
         with self._lock:
-            fault = self._take_fault(path, params.get("symbol"))
+            fault = self._take_fault(path, symbol)
             limited = fault is None and self._over_rate_limit()
         if fault is not None and fault.kind not in ("delay", "truncated", *ROW_FAULT_KINDS):
-            reply = _fault_reply(fault)
+            reply = self._fault_reply(fault)
         elif limited:
-            reply = _error(
-                429, -1003, f"Too many requests; current limit is {self._max_rps} per second."
-            )
-            reply.headers.append(("Retry-After", "1"))
+            reply = self.rate_limited_reply()
         else:
-            reply = self._route(path, params, now)
+            answer = self.route(path, params, now)
+            if isinstance(answer, CandleQuery):
+                rows = answer.rows
+                if fault is not None and fault.kind in ROW_FAULT_KINDS:
+                    rows = self._damaged(fault.kind, answer, now)
+                answer = answer.render(rows)
+            reply = answer
             if fault is not None and fault.kind == "truncated":
                 reply.body = reply.body[: len(reply.body) // 2]
-            elif fault is not None and fault.kind in ROW_FAULT_KINDS and reply.status == 200:
-                reply = _json(self._damaged(fault.kind, json.loads(reply.body), params, now))
-            elif fault is not None:
+            elif fault is not None and fault.kind == "delay":
                 reply.delay = fault.delay
         outcome = fault.kind if fault is not None else "rate_limit" if limited else None
         with self._lock:
-            used = self._use_weight(path)
-            self._records.append(RequestRecord(now, path, params, reply.status, outcome))
-        reply.headers += [("x-mbx-used-weight", str(used)), ("x-mbx-used-weight-1m", str(used))]
+            self._records.append(RequestRecord(now, path, params, reply.status, outcome, symbol,
+                                               self.request_interval(path, params)))
+        reply.headers += self.extra_headers(path)
         return reply
 
-    def _take_fault(self, path: str, symbol_id: str | None) -> Fault | None:
+    def _fault_reply(self, fault: Fault) -> Reply:
+        if fault.kind == "status":
+            return self.error_reply(fault.status, fault.code, fault.retry_after)
+        if fault.kind in ("html", "html200"):
+            return html_reply(200 if fault.kind == "html200" else fault.status or 502)
+        if fault.kind == "empty200":
+            return self.empty_reply()
+        return Reply(0, b"", drop=True)  # "drop"; delay and truncated wrap the normal answer
+
+    def _take_fault(self, path: str, symbol: str | None) -> Fault | None:
         """Lock held."""
         for injection in self._injections:
-            if injection.path == path and injection.symbol_id in (None, symbol_id):
+            if injection.path == path and injection.symbol in (None, symbol):
                 injection.remaining -= 1
                 if injection.remaining <= 0:
                     self._injections.remove(injection)
@@ -590,8 +637,9 @@ class BinanceEmulator:
             return chaos.rng.choice(chaos.faults)
         return None
 
-    def _damaged(self, kind: str, rows: list[list], params: dict[str, str], now: int) -> list:
-        """A page of `rows` with a row fault, no longer than the page asked for."""
+    def _damaged(self, kind: str, query: CandleQuery, now: int) -> list[list]:
+        """The rows of a page with a row fault, no more of them than the page holds."""
+        rows = query.rows
         if len(rows) < 2:
             return rows
         if kind == "disordered_rows":
@@ -600,11 +648,9 @@ class BinanceEmulator:
         if kind == "duplicate_rows":
             repeated = rows[: len(rows) - keep]
             return sorted(rows[:keep] + repeated, key=itemgetter(0))
-        interval = params["interval"]
-        before = rows[0][0] - (len(rows) - keep) * INTERVALS[interval]
-        with self._lock:
-            symbol = self._ids[params["symbol"]]
-        earlier = self._rows(symbol, interval, before, rows[0][0] - 1, now, None, serving=False)
+        before = rows[0][0] - (len(rows) - keep) * INTERVALS[query.interval]
+        earlier = self.rows(query.symbol, query.interval, before, rows[0][0] - 1, now, None,
+                            serving=False)
         return earlier + rows[: len(rows) - len(earlier)]
 
     def _over_rate_limit(self) -> bool:
@@ -619,143 +665,18 @@ class BinanceEmulator:
         self._last_second.append(t)
         return False
 
-    def _use_weight(self, path: str) -> int:
-        """Lock held; the request weight used over the last minute, this request included."""
-        t = time.monotonic()
-        weight = _WEIGHTS.get(path, 1)
-        self._last_minute.append((t, weight))
-        self._minute_weight += weight
-        while self._last_minute[0][0] <= t - 60:
-            self._minute_weight -= self._last_minute.popleft()[1]
-        return self._minute_weight
 
-    def _route(self, path: str, params: dict[str, str], now: int) -> _Reply:
-        if path == "/api/v3/ping":
-            return _json({})
-        if path == "/api/v3/time":
-            return _json({"serverTime": now})
-        if path == "/api/v3/exchangeInfo":
-            return _json(self._exchange_info(now))
-        if path == KLINES:
-            return self._klines(params, now)
-        return _error(404, -1, "Not found")
-
-    def _exchange_info(self, now: int) -> dict:
-        with self._lock:
-            listings = list(self._listings.values())
-        return {
-            "timezone": "UTC",
-            "serverTime": now,
-            "rateLimits": [
-                {
-                    "rateLimitType": "REQUEST_WEIGHT",
-                    "interval": "MINUTE",
-                    "intervalNum": 1,
-                    "limit": 6000,
-                }
-            ],
-            "exchangeFilters": [],
-            "symbols": [_symbol_info(listing, now) for listing in listings],
-        }
-
-    def _klines(self, params: dict[str, str], now: int) -> _Reply:
-        for name in ("symbol", "interval"):
-            if not params.get(name):
-                return _error(
-                    400,
-                    -1102,
-                    f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
-                )
-        numbers: dict[str, int | None] = {}
-        for name in ("startTime", "endTime", "limit"):
-            text = params.get(name)
-            if text is not None and not text.isdigit():
-                return _error(
-                    400,
-                    -1100,
-                    f"Illegal characters found in parameter '{name}'; "
-                    "legal range is '^[0-9]{1,20}$'.",
-                )
-            numbers[name] = None if text is None else int(text)
-        with self._lock:
-            symbol = self._ids.get(params["symbol"])
-        if symbol is None:
-            return _error(400, -1121, "Invalid symbol.")
-        interval = params["interval"]
-        if interval not in INTERVALS:
-            return _error(400, -1120, "Invalid interval.")
-        limit = DEFAULT_LIMIT if numbers["limit"] is None else numbers["limit"]
-        if not 1 <= limit <= MAX_LIMIT:
-            return _error(400, -1130, "Invalid data sent for a parameter.")
-        rows = self._rows(
-            symbol, interval, numbers["startTime"], numbers["endTime"], now, limit, serving=True
-        )
-        return _json(rows)
-
-
-def _symbol_info(listing: _Listing, now: int) -> dict:
-    base, quote = listing.symbol.split("/")
-    tick = fmt(profile(listing.symbol).tick)
-    delisted = listing.delisted_at is not None and now >= listing.delisted_at
-    return {
-        "symbol": base + quote,
-        "status": "BREAK" if delisted else "TRADING",
-        "baseAsset": base,
-        "baseAssetPrecision": 8,
-        "quoteAsset": quote,
-        "quotePrecision": 8,
-        "quoteAssetPrecision": 8,
-        "baseCommissionPrecision": 8,
-        "quoteCommissionPrecision": 8,
-        "orderTypes": [
-            "LIMIT",
-            "LIMIT_MAKER",
-            "MARKET",
-            "STOP_LOSS",
-            "STOP_LOSS_LIMIT",
-            "TAKE_PROFIT",
-            "TAKE_PROFIT_LIMIT",
-        ],
-        "icebergAllowed": True,
-        "ocoAllowed": True,
-        "otoAllowed": True,
-        "quoteOrderQtyMarketAllowed": True,
-        "allowTrailingStop": True,
-        "cancelReplaceAllowed": True,
-        "isSpotTradingAllowed": True,
-        "isMarginTradingAllowed": False,
-        "filters": [
-            {
-                "filterType": "PRICE_FILTER",
-                "minPrice": tick,
-                "maxPrice": "1000000.00000000",
-                "tickSize": tick,
-            },
-            {
-                "filterType": "LOT_SIZE",
-                "minQty": "0.00001000",
-                "maxQty": "9000.00000000",
-                "stepSize": "0.00001000",
-            },
-            {
-                "filterType": "NOTIONAL",
-                "minNotional": "5.00000000",
-                "applyMinToMarket": True,
-                "maxNotional": "9000000.00000000",
-                "applyMaxToMarket": False,
-                "avgPriceMins": 5,
-            },
-        ],
-        "permissions": ["SPOT"],
-        "permissionSets": [["SPOT"]],
-        "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
-        "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
-    }
+def parse_int(params: dict[str, str], name: str) -> int | None | str:
+    """An integer query parameter: None when absent, the text itself when not digits."""
+    text = params.get(name)
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else text
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    emulator: BinanceEmulator
+    emulator: Venue
 
     def handle_error(self, request: object, client_address: object) -> None:
         # Clients hanging up (timeouts, drops, shutdown) are part of the job, not errors.
