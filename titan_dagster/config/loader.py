@@ -12,6 +12,7 @@ import yaml
 
 from titan_dagster.config.model import ExchangeSettings, TitanConfig
 from titan_dagster.exchange.catalog import exchange_timeframes
+from titan_dagster.exchange.paging import PAGING, paging_of
 from titan_dagster.timeframes import timeframe_ms
 
 CONFIG_ENV = "TITAN_CONFIG"
@@ -119,6 +120,10 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
     if timeframes_supported is None:
         raise ConfigError(path, "exchanges", f"{name!r} is not an exchange ccxt supports with "
                           "OHLCV candles (use ccxt's id, e.g. binance, kraken, okx)")
+    if paging_of(str(name)) is None:
+        raise ConfigError(path, "exchanges", f"{name!r}: titan_dagster does not know how "
+                          f"{name} pages its candles (supported: {', '.join(sorted(PAGING))}; "
+                          "README: Adding an exchange)")
     if not isinstance(raw, dict):
         raise ConfigError(path, field,
                           f"expected a mapping with symbols and timeframes, got {raw!r}")

@@ -19,6 +19,7 @@ from titan_dagster.exchange.catalog import page_limit
 from titan_dagster.exchange.endpoints import rebase_api_urls
 from titan_dagster.exchange.errors import ExchangeAccessError, SymbolNotAvailable
 from titan_dagster.exchange.pacing import Pacer
+from titan_dagster.exchange.paging import PAGING, error_codes, paging_of
 from titan_dagster.exchange.retry import RetryPolicy, parse_retry_after
 from titan_dagster.timeframes import to_datetime
 
@@ -51,7 +52,12 @@ class ExchangeClient:
         self.retry = retry or RetryPolicy()
         self.timeout_ms = timeout_ms
         self.requests: Counter[tuple[str, str]] = Counter()
+        self.paging = paging_of(settings.name)
+        if self.paging is None:
+            raise ExchangeAccessError(f"{settings.name}: no paging semantics declared "
+                                      f"(supported: {', '.join(sorted(PAGING))})")
         self._exchange: Any = None
+        self._cap: int | None = None
         self._paused_until = 0.0
 
     @property
@@ -60,13 +66,38 @@ class ExchangeClient:
 
     @property
     def page_limit(self) -> int:
-        return page_limit(self._exchange)
+        """Candles to ask for per request: ccxt's `features` (a hint), lowered to the real
+        cap once a page has shown it."""
+        if self._cap is None:
+            self._cap = page_limit(self._exchange, self.paging.cap)
+        return self._cap
+
+    def learn_cap(self, served: int) -> None:
+        """A page of `served` candles was cut short while the exchange had more: that is its
+        real cap for these requests, so later pages ask for no more than it serves."""
+        if 0 < served < self.page_limit:
+            self.log.info("%s: pages hold at most %d candles (asked for %d); asking for %d",
+                          self.name, served, self.page_limit, served)
+            self._cap = served
+
+    def listing_ms(self, symbol: str) -> int | None:
+        """When the exchange says the market was listed, where it says so reliably."""
+        if not self.paging.listing_time:
+            return None
+        created = self._exchange.markets[symbol].get("created")
+        return int(created) if created else None
 
     async def __aenter__(self) -> "ExchangeClient":
         import ccxt.async_support as ccxt_async
 
         exchange = getattr(ccxt_async, self.name)({
             **self._credentials(),
+            # Currencies are not needed for candles; ccxt's fetchCurrencies option does not
+            # stop Kraken's and Coinbase's currency requests, this does.
+            "has": {"fetchCurrencies": False},
+            # The body of the last answer tells an exchange's own empty answer from one that
+            # was not JSON, and carries the error code ccxt may not classify as transient.
+            "enableLastJsonResponse": True,
             # With a configured budget the pacer is the rate limiter: ccxt's throttle would
             # delay requests after the pacer let them go and bunch them up.
             "enableRateLimit": self.settings.requests_per_second is None,
@@ -87,11 +118,18 @@ class ExchangeClient:
         exchange.number = str
         self._exchange = exchange
         try:
-            await self._call(exchange.load_markets, "loading markets")
+            await self._call(self._load_markets, "loading markets")
         except BaseException:
             await exchange.close()
             raise
         return self
+
+    async def _load_markets(self) -> None:
+        # A truncated or empty answer loads no market at all (ccxt parses it as nothing):
+        # a passing fault, which must not make every symbol "not listed".
+        markets = await self._exchange.load_markets(reload=True)
+        if not markets:
+            raise _EmptyPage("the markets answer listed no market")
 
     def _credentials(self) -> dict[str, str]:
         """API key and secret from the environment variables the config names. Public
@@ -142,7 +180,12 @@ class ExchangeClient:
     async def _klines(self, symbol: str, timeframe: str, since: int, limit: int) -> list:
         method = _RAW_KLINES.get(self.name)
         if method is None:
-            return await self._exchange.fetch_ohlcv(symbol, timeframe, since, limit)
+            rows = await self._exchange.fetch_ohlcv(symbol, timeframe, since, limit)
+            # ccxt answers [] for a body that is not JSON (an HTML page, a truncated answer):
+            # not "no candles here", where the exchange's own empty answer would be.
+            if not rows and self._exchange.last_json_response is None:
+                raise _EmptyPage("an answer that is not JSON")
+            return rows
         rows = await getattr(self._exchange, method)({
             "symbol": self._exchange.market(symbol)["id"], "startTime": since,
             "interval": self._exchange.timeframes.get(timeframe, timeframe), "limit": limit})
@@ -159,26 +202,34 @@ class ExchangeClient:
         for attempt in range(1, self.retry.max_attempts + 1):
             await self._wait_while_paused()
             await self._pacer.wait()
-            retry_after = None
+            retry_after, rate_limited = None, False
             try:
                 return await fn()
             except ccxt_async.BadSymbol as error:
                 raise SymbolNotAvailable(self.name, symbol or "?", str(error)) from None
-            except ccxt_async.ExchangeError as error:
-                # Not a network fault: asking again would get the same answer.
-                raise ExchangeAccessError(f"{self.name} rejected {what}: {error}") from None
             except (ccxt_async.DDoSProtection, ccxt_async.RateLimitExceeded) as error:
-                # No await since the failing response: these headers are still its own.
-                retry_after = parse_retry_after(self._exchange.last_response_headers)
-                if retry_after:
-                    self._pause_all(retry_after)
-                last_error = error
+                rate_limited, last_error = True, error
+            except ccxt_async.ExchangeError as error:
+                # No await since the failing response: the last JSON body is still its own.
+                codes = error_codes(self._exchange.last_json_response)
+                if codes & self.paging.rate_limit_codes:
+                    rate_limited, last_error = True, error
+                elif codes & self.paging.transient_codes:
+                    last_error = error
+                else:
+                    # A bad request or a refusal: asking again would get the same answer.
+                    raise ExchangeAccessError(f"{self.name} rejected {what}: {error}") from None
             except (ccxt_async.OperationFailed, _EmptyPage) as error:
-                # ccxt's "may succeed if retried" family: NetworkError (429/418, 5xx, timeouts,
-                # refused connections), bad responses, and Binance's -1000/-1001 server errors.
+                # ccxt's "may succeed if retried" family: NetworkError (5xx, timeouts, refused
+                # connections, maintenance), bad responses, and answers that are not JSON.
                 last_error = error
+            if rate_limited:
+                # The exchange is telling every request to slow down, not only this one.
+                retry_after = parse_retry_after(self._exchange.last_response_headers)
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay_s(attempt, retry_after)
+                if rate_limited:
+                    self._pause_all(delay)
                 self.log.warning("%s: %s failed (%s: %s); retry %d/%d in %.1fs", self.name, what,
                             type(last_error).__name__, _short(last_error), attempt,
                             self.retry.max_attempts - 1, delay)

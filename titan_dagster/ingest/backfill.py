@@ -16,15 +16,15 @@ from titan_dagster.exchange.errors import ExchangeAccessError
 from titan_dagster.ingest.day_ledger import DayLedger, DayRecord
 from titan_dagster.ingest.pages import Page, fetch_span, fetch_window
 from titan_dagster.quality.ranges import slots_to_ranges
-from titan_dagster.quality.validation import CheckedRows, check_rows
+from titan_dagster.quality.validation import CheckedRows, Reject, check_rows
 from titan_dagster.timeframes import (
     DAY_MS,
-    day_of_ms,
     day_start_ms,
     days_between,
     floor_ms,
     now_ms,
     timeframe_ms,
+    to_datetime,
 )
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.batch import Batch
@@ -55,10 +55,19 @@ class TimeframeOutcome:
     invalid_rows: int = 0
     exchange_gap_candles: int = 0
     first_seen: int | None = None  # the first candle at or after the first window fetched
+    unserved_candles: int = 0  # slots beyond what the exchange's REST API still serves
+
+    def add(self, batch: Batch) -> None:
+        self.candles_written += len(batch.candles)
+        self.invalid_rows += len(batch.rejects)
+        self.exchange_gap_candles += sum(n for _, _, n in batch.exchange_gaps)
+        self.unserved_candles += sum(n for *_, n in batch.unserved)
+        self.days_completed += len(batch.complete_days)
 
 
 @dataclass
 class SymbolOutcome:
+    exchange: str
     symbol: str
     timeframes: dict[str, TimeframeOutcome] = field(default_factory=dict)
     error: Exception | None = None
@@ -100,7 +109,7 @@ async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterab
 async def backfill_symbol(client: ExchangeClient, warehouse: Warehouse, symbol: str,
                           timeframes: tuple[str, ...], first_day: date,
                           last_day: date, run_id: str | None = None) -> SymbolOutcome:
-    outcome = SymbolOutcome(symbol)
+    outcome = SymbolOutcome(client.name, symbol)
     try:
         client.check_symbol(symbol)
         for timeframe in timeframes:
@@ -118,7 +127,7 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
     await asyncio.sleep(settle_wait_s(now_ms(), step, last_day))
     closed_until = floor_ms(now_ms() - SETTLE_MS, step)
     requests_before = client.requests[(symbol, timeframe)]
-    done = await asyncio.to_thread(warehouse.complete_days, client.name, symbol, timeframe,
+    done = await asyncio.to_thread(warehouse.settled_days, client.name, symbol, timeframe,
                                    first_day, last_day)
     todo = [day for day in days_between(first_day, last_day) if day not in done]
     outcome = TimeframeOutcome(days_skipped=(last_day - first_day).days + 1 - len(todo))
@@ -130,49 +139,108 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
             continue
         await asyncio.to_thread(warehouse.clear_rejects, client.name, symbol, timeframe,
                                 run_first, run_last)
-        window = _Window(client, symbol, timeframe, end)
-        ledger = DayLedger(start)
-        async for page in fetch_window(client, symbol, timeframe, start, end,
-                                       with_open=reaches_now):
-            if window.history_from is None:
-                window.history_from = await _history_start(warehouse, client.name, symbol,
-                                                           timeframe, start, end, page)
-                if outcome.first_seen is None:
-                    outcome.first_seen = page.first_seen
-            batch = Batch(run_id=run_id)
-            checked = window.check_into(batch, page.rows + page.future, start, end)
-            window.check_open_into(batch, page.unsettled)
-            ledger.add([c[0] for c in checked.valid],
-                       [(window.day_of(r.ts, start, end), window.slot_of(r.ts, start, end))
-                        for r in checked.rejects])
-            for day in ledger.close_through(page.covered_until):
-                await window.settle(batch, day)
-            await asyncio.to_thread(warehouse.write, client.name, symbol, timeframe, batch)
-            outcome.candles_written += len(batch.candles)
-            outcome.invalid_rows += len(batch.rejects)
-            outcome.exchange_gap_candles += sum(n for _, _, n in batch.exchange_gaps)
-            outcome.days_completed += len(batch.complete_days)
+        window = _Window(client, symbol, timeframe, end, served_from(client, step, now_ms()))
+        if window.served_from > start:
+            window.stored_before = await asyncio.to_thread(
+                warehouse.candle_times, client.name, symbol, timeframe, start,
+                min(window.served_from, end))
+        await window.fetch(warehouse, start, end, reaches_now, outcome, run_id)
     outcome.requests = client.requests[(symbol, timeframe)] - requests_before
     return outcome
+
+
+def served_from(client: ExchangeClient, step: int, now: int) -> int:
+    """The oldest open time the exchange's REST API still serves (0: all of history).
+    Kraken serves only its last `reach` candles; a margin keeps a run that takes a while
+    from asking for a slot that slipped out of reach meanwhile."""
+    reach = client.paging.reach
+    if reach is None:
+        return 0
+    return floor_ms(now, step) - (reach - 1 - REACH_MARGIN) * step
+
+
+# Candles at the edge of a limited reach that are left alone (see served_from).
+REACH_MARGIN = 10
 
 
 class _Window:
     """One contiguous run of days being fetched: validates what arrives and settles each day
     once it is covered."""
 
-    def __init__(self, client: ExchangeClient, symbol: str, timeframe: str, end: int):
+    def __init__(self, client: ExchangeClient, symbol: str, timeframe: str, end: int,
+                 served_from: int):
         self.client, self.symbol, self.timeframe = client, symbol, timeframe
         self.step = timeframe_ms(timeframe)
         self.end = end
+        self.served_from = served_from  # older slots are beyond the exchange's reach
+        self.stored_before: set[int] = set()  # candles stored from before, beyond reach now
         self.history_from: int | None = None  # no candle is expected before this
 
-    def check_into(self, batch: Batch, rows: list[list], start: int, end: int) -> CheckedRows:
-        """Valid rows into the batch as candles, the others into quarantine."""
-        checked = check_rows(rows, self.step, start, end, now_ms())
-        batch.candles.extend(checked.valid)
-        batch.rejects.extend((day_of_ms(self.day_of(r.ts, start, end)), r)
-                             for r in checked.rejects)
-        return checked
+    async def fetch(self, warehouse: Warehouse, start: int, end: int, reaches_now: bool,
+                    outcome: TimeframeOutcome, run_id: str | None) -> None:
+        ledger = DayLedger(start)
+        fetch_from = max(start, self.served_from)
+        listed = self.client.listing_ms(self.symbol)
+        if listed is not None and fetch_from < floor_ms(listed, self.step):
+            # The exchange's listing time spares the requests before it; the window just
+            # before it is still asked, and must be empty for the claim to be believed.
+            fetch_from = max(fetch_from, floor_ms(listed, self.step)
+                             - self.client.page_limit * self.step)
+        async for page in self._pages(start, fetch_from, end, reaches_now):
+            if self.history_from is None:
+                self.history_from = await _history_start(
+                    warehouse, self.client.name, self.symbol, self.timeframe, start, page)
+                if outcome.first_seen is None:
+                    outcome.first_seen = page.first_seen
+            batch = Batch(run_id=run_id)
+            checked = self.check(page.rows + page.future, start, end)
+            batch.candles.extend(checked.valid)
+            self.check_open_into(batch, page.unsettled)
+            ledger.add([c[0] for c in checked.valid],
+                       [(self.day_of(r.ts, start, end), self.slot_of(r.ts, start, end), r)
+                        for r in checked.rejects])
+            for day in ledger.close_through(page.covered_until):
+                await self.settle(batch, day)
+            await asyncio.to_thread(warehouse.write, self.client.name, self.symbol,
+                                    self.timeframe, batch)
+            outcome.add(batch)
+        # Days the run did not cover to their end (today) keep their quarantined rows
+        # visible; they are settled by a later run.
+        batch = Batch(run_id=run_id, rejects=[(day.day, reject) for day in ledger.unsettled()
+                                              for reject in day.all_rejects])
+        if not _fetches(fetch_from, end, reaches_now):
+            for day in ledger.close_through(end):
+                await self.settle(batch, day)
+        await asyncio.to_thread(warehouse.write, self.client.name, self.symbol,
+                                self.timeframe, batch)
+        outcome.add(batch)
+
+    async def _pages(self, start: int, fetch_from: int, end: int,
+                     reaches_now: bool) -> AsyncIterator[Page]:
+        """The pages from `fetch_from`, or from `start` if the first shows candles before
+        the listing time that let the fetch skip ahead."""
+        if not _fetches(fetch_from, end, reaches_now):
+            return
+        pages = fetch_window(self.client, self.symbol, self.timeframe, fetch_from, end,
+                             with_open=reaches_now)
+        listed_skip = fetch_from > max(start, self.served_from)
+        async for page in pages:
+            if listed_skip and page.first_seen is not None \
+                    and page.first_seen < page.covered_until:
+                await pages.aclose()
+                self.client.log.warning(
+                    "%s: %s %s has candles before its listing time; fetching from %s",
+                    self.client.name, self.symbol, self.timeframe, to_datetime(start))
+                async for again in fetch_window(self.client, self.symbol, self.timeframe,
+                                                max(start, self.served_from), end,
+                                                with_open=reaches_now):
+                    yield again
+                return
+            listed_skip = False
+            yield page
+
+    def check(self, rows: list[list], start: int, end: int) -> CheckedRows:
+        return check_rows(rows, self.step, start, end, now_ms())
 
     def check_open_into(self, batch: Batch, rows: list[list]) -> None:
         """Candles not closed yet are stored as open; an invalid one is simply not stored
@@ -184,8 +252,8 @@ class _Window:
     @staticmethod
     def day_of(ts: int | None, start: int, end: int) -> int:
         """The fetched day a rejected row is charged to: a row opened outside the span (in
-        the future, say) counts against the span's nearest day, so that day stays
-        incomplete and its check fails until the exchange stops serving it."""
+        the future, say) counts against the span's nearest day, whose check then reports it
+        until the exchange stops serving it."""
         return start if ts is None else min(max(ts, start), end - 1)
 
     def slot_of(self, ts: int | None, start: int, end: int) -> int | None:
@@ -195,41 +263,68 @@ class _Window:
         return ts
 
     async def settle(self, batch: Batch, day: DayRecord) -> None:
-        """A covered day: re-request each hole once with a targeted request; what the
-        exchange still lacks is an exchange-side gap. Complete unless a row was rejected."""
-        first = max(day.start_ms, self.history_from)
-        expected = range(first + (-first) % self.step, min(day.start_ms + DAY_MS, self.end),
-                         self.step)
-        holes = slots_to_ranges((ts for ts in expected if ts not in day.seen), self.step)
-        for hole_start, hole_end in holes:
-            page = await fetch_span(self.client, self.symbol, self.timeframe, hole_start,
-                                    hole_end)
-            checked = self.check_into(batch, page.rows, hole_start, hole_end)
-            found = {candle[0] for candle in checked.valid}
-            served = found | {reject.ts for reject in checked.rejects}
-            day.valid += len(found)
-            day.rejected += len(checked.rejects)
-            still = [ts for ts in range(hole_start, hole_end, self.step) if ts not in served]
-            batch.exchange_gaps.extend((a, b, (b - a) // self.step)
-                                       for a, b in slots_to_ranges(still, self.step))
-        if not day.rejected:
+        """A covered day. Each hole and each quarantined slot is re-requested once with a
+        targeted request: what is then served valid is stored, what is still invalid stays
+        quarantined, and what the exchange still lacks is an exchange-side gap. Slots beyond
+        the exchange's reach that are not stored are "not served": the day is then not
+        complete, and not fetched again either."""
+        day_end = min(day.start_ms + DAY_MS, self.end)
+        unreached = range(day.start_ms, min(day_end, self.served_from), self.step)
+        unserved = [ts for ts in unreached if ts not in self.stored_before]
+        day.valid += len(unreached) - len(unserved)
+        if self.history_from is not None:
+            first = max(day.start_ms, self.history_from, self.served_from)
+            expected = range(first + (-first) % self.step, day_end, self.step)
+            holes = slots_to_ranges((ts for ts in expected if ts not in day.seen), self.step)
+            for hole_start, hole_end in holes:
+                await self._heal(batch, day, hole_start, hole_end)
+        batch.rejects.extend((day.day, reject) for reject in day.all_rejects)
+        if unserved:
+            batch.unserved.extend((day.day, a, b, (b - a) // self.step)
+                                  for a, b in slots_to_ranges(unserved, self.step))
+        else:
             batch.complete_days.append((day.day, day.valid))
+
+    async def _heal(self, batch: Batch, day: DayRecord, hole_start: int, hole_end: int) -> None:
+        page = await fetch_span(self.client, self.symbol, self.timeframe, hole_start, hole_end)
+        checked = self.check(page.rows, hole_start, hole_end)
+        batch.candles.extend(checked.valid)
+        found = {candle[0] for candle in checked.valid}
+        day.valid += len(found)
+        for ts in found:
+            day.rejects.pop(ts, None)
+        again: dict[int | None, list[Reject]] = {}
+        for reject in checked.rejects:
+            again.setdefault(self.slot_of(reject.ts, hole_start, hole_end), []).append(reject)
+        # A slot served invalid again keeps only what was served last.
+        day.rejects.update({slot: rejects for slot, rejects in again.items()
+                            if slot is not None})
+        if None in again:
+            day.rejects.setdefault(None, []).extend(again[None])
+        still = [ts for ts in range(hole_start, hole_end, self.step)
+                 if ts not in found and ts not in day.rejects]
+        batch.exchange_gaps.extend((a, b, (b - a) // self.step)
+                                   for a, b in slots_to_ranges(still, self.step))
 
 
 async def _history_start(warehouse: Warehouse, exchange: str, symbol: str, timeframe: str,
-                         start: int, end: int, first_page: Page) -> int:
-    """Where candles are expected from. The first page of a window that precedes a symbol's
-    first candle begins at that candle; unless older candles are stored, the stretch before
-    it is the time before listing, not a gap."""
-    if first_page.first_seen is None:
-        return end
-    if first_page.first_seen <= start:
-        return start
+                         start: int, page: Page) -> int | None:
+    """Where candles are expected from, once known. Before a symbol's first candle the pages
+    are empty (window exchanges) or begin at that candle (forward exchanges); unless older
+    candles are stored, the stretch before it is the time before listing, not a gap. None
+    while no candle was seen: every request so far answered that there is none."""
     first_stored = await asyncio.to_thread(warehouse.first_candle_ms, exchange, symbol,
                                            timeframe)
     if first_stored is not None and first_stored < start:
         return start
-    return first_page.first_seen
+    if page.first_seen is None:
+        return None
+    return max(start, page.first_seen)
+
+
+def _fetches(fetch_from: int, end: int, reaches_now: bool) -> bool:
+    """Whether anything is asked: closed candles before `end`, or the open ones after it."""
+    return fetch_from < end or (fetch_from == end and reaches_now)
 
 
 def contiguous_runs(days: list[date]) -> list[tuple[date, date]]:

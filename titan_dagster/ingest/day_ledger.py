@@ -6,19 +6,30 @@ from datetime import date
 
 import numpy as np
 
+from titan_dagster.quality.validation import Reject
 from titan_dagster.timeframes import DAY_MS, day_of_ms
 
 
 @dataclass
 class DayRecord:
     start_ms: int
-    seen: set[int] = field(default_factory=set)  # aligned open times served, valid or not
+    seen: set[int] = field(default_factory=set)  # open times of valid candles served
     valid: int = 0
-    rejected: int = 0
+    # Quarantined rows, by the aligned slot they were served for (None: no slot of the day,
+    # a misaligned or unplaceable row). Kept until the day settles: a slot's row served
+    # valid on the targeted re-request replaces its reject.
+    rejects: dict[int | None, list[Reject]] = field(default_factory=dict)
 
     @property
     def day(self) -> date:
         return day_of_ms(self.start_ms)
+
+    def reject(self, slot: int | None, reject: Reject) -> None:
+        self.rejects.setdefault(slot, []).append(reject)
+
+    @property
+    def all_rejects(self) -> list[Reject]:
+        return [reject for rejects in self.rejects.values() for reject in rejects]
 
 
 class DayLedger:
@@ -29,9 +40,9 @@ class DayLedger:
     def record(self, day_start: int) -> DayRecord:
         return self._days.setdefault(day_start, DayRecord(day_start))
 
-    def add(self, valid: Iterable[int], rejected: Iterable[tuple[int, int | None]]) -> None:
-        """Open times of stored candles, and (day, slot) of rejected rows: a rejected row
-        makes its day incomplete, and its slot, if aligned, is served rather than a hole."""
+    def add(self, valid: Iterable[int],
+            rejected: Iterable[tuple[int, int | None, Reject]]) -> None:
+        """Open times of stored candles, and (day, slot, reject) of quarantined rows."""
         ts = np.fromiter(valid, dtype=np.int64)
         days = ts - ts % DAY_MS
         # Candles come mostly in time order: one run per day, counted in bulk (a page served
@@ -43,11 +54,8 @@ class DayLedger:
                 run = ts[lo:hi].tolist()
                 record.seen.update(run)
                 record.valid += len(run)
-        for day_ts, slot in rejected:
-            record = self.record(day_ts - day_ts % DAY_MS)
-            record.rejected += 1
-            if slot is not None:
-                record.seen.add(slot)
+        for day_ts, slot, reject in rejected:
+            self.record(day_ts - day_ts % DAY_MS).reject(slot, reject)
 
     def close_through(self, covered_until: int) -> list[DayRecord]:
         """Days that end at or before `covered_until`, each once, oldest first."""
@@ -56,3 +64,7 @@ class DayLedger:
             closed.append(self._days.pop(self._next_day, None) or DayRecord(self._next_day))
             self._next_day += DAY_MS
         return closed
+
+    def unsettled(self) -> list[DayRecord]:
+        """Days seen but not covered to their end (today, or a run cut short)."""
+        return [self._days[day] for day in sorted(self._days)]

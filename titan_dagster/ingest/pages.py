@@ -1,10 +1,17 @@
-"""The project's own pagination: the fewest requests that cover a time window.
+"""The project's own pagination: the fewest requests that cover a time window, read through
+the exchange's declared paging semantics (exchange/paging.py).
 
-Exchanges like Binance answer "candles at or after `since`", up to the page limit. So one
-request at the window start also finds a symbol's first candle when the window precedes
-the listing, and every later page starts where the previous one ended. Once the first page
-has shown where candles begin, the remaining pages' starts are known and they are fetched
-concurrently, then handed over in order so that days complete in order.
+Every answer confirms a stretch of time: the slots in it hold what the exchange served, and
+any slot it left empty is one the exchange would have filled. Which stretch depends on the
+exchange: a forward answer ("the first candles at or after since") confirms from `since` to
+its last candle; a window answer confirms its whole window if empty, and otherwise only from
+the end its cap keeps to its last row. What an answer leaves unconfirmed is asked again, so
+a page cap lower than ccxt says costs requests, never candles, and the real cap is learned.
+
+On forward exchanges the first request of a window also finds a symbol's first candle when
+the window precedes the listing, and every later page starts where the previous one ended.
+The remaining pages' starts are then known and they are fetched concurrently, then handed
+over in order so that days complete in order.
 """
 
 import asyncio
@@ -33,21 +40,24 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
     `with_open` (`end` is the newest closed candle's end), the page that reaches `end` also
     asks for the candles after it, which are still open, at no extra request."""
     step = timeframe_ms(timeframe)
-    span = client.page_limit * step
     extra = _OPEN_SLOTS if with_open else 0
-    first = await _request(client, symbol, timeframe, start, end,
-                           extra if end - start <= span - extra * step else 0)
-    yield first
-    windows = deque(range(first.covered_until, end, span))
+    cursor = start
+    if client.paging.since == "forward":
+        # One request over the whole range: it starts at the first candle, however far.
+        first = await _request(client, symbol, timeframe, start, end,
+                               extra if end - start <= (client.page_limit - extra) * step else 0)
+        yield _page([first], end, extra)
+        cursor = max(start, min(first.confirmed_until, end))
     pending: deque[asyncio.Task[Page]] = deque()
     try:
-        while windows or pending:
-            while windows and len(pending) < prefetch:
-                since = windows.popleft()
-                until = min(end, since + span)
-                reaches_end = until == end and end - since <= span - extra * step
+        while cursor < end or pending:
+            while cursor < end and len(pending) < prefetch:
+                span = client.page_limit * step
+                until = min(end, cursor + span)
+                reaches_end = until == end and end - cursor <= span - extra * step
                 pending.append(asyncio.create_task(fetch_span(
-                    client, symbol, timeframe, since, until, extra if reaches_end else 0)))
+                    client, symbol, timeframe, cursor, until, extra if reaches_end else 0)))
+                cursor = until
             page = await pending.popleft()
             # Pages already fetched behind this one go with it: one validation and one
             # transaction for all, so the busier the consumer, the less it spends per page.
@@ -61,13 +71,34 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
 
 async def fetch_span(client: ExchangeClient, symbol: str, timeframe: str, since: int,
                      until: int, extra: int = 0) -> Page:
-    """Everything the exchange has in [since, until): one request, or more when junk rows
-    (duplicates, misaligned rows) took places in a full page."""
-    page = await _request(client, symbol, timeframe, since, until, extra)
-    while page.covered_until < until:
-        page = _joined(page, await _request(client, symbol, timeframe, page.covered_until,
-                                            until, extra))
-    return page
+    """Everything the exchange has in [since, until): one request, or more where an answer
+    left part of the span unconfirmed (a cap below the one asked for, junk rows taking
+    places in a full page)."""
+    answers: list[_Answer] = []
+    todo = [(since, until)]
+    while todo:
+        lo, hi = todo.pop()
+        answer = await _request(client, symbol, timeframe, lo, hi, extra if hi == until else 0)
+        if answers and answer.real and answers[-1].cut_short:
+            client.learn_cap(answers[-1].served)
+        answers.append(answer)
+        if answer.confirmed_from > lo:
+            todo.append((lo, answer.confirmed_from))
+        if answer.confirmed_until < hi:
+            todo.append((answer.confirmed_until, hi))
+    return _page(sorted(answers, key=lambda a: a.confirmed_from), until, extra)
+
+
+def _page(answers: list["_Answer"], until: int, extra: int) -> Page:
+    """The answers that together confirm a span up to `until` (or less, for a forward
+    answer that stopped short of it) as one page."""
+    covered = min(until, answers[-1].confirmed_until)
+    real = [ts for answer in answers for ts in answer.real]
+    return Page([row for answer in answers for row in answer.rows],
+                max(answers[0].since, covered), min(real, default=None),
+                [row for answer in answers for row in answer.future],
+                [row for row in answers[-1].after if row[0] <= answers[-1].requested_at]
+                if extra else [])
 
 
 def _joined(page: Page, then: Page) -> Page:
@@ -81,29 +112,53 @@ def _joined(page: Page, then: Page) -> Page:
 _OPEN_SLOTS = 2
 
 
+@dataclass
+class _Answer:
+    """One request's answer and the stretch of [since, until) it confirms."""
+    since: int
+    requested_at: int
+    rows: list[list]  # in the span, closed when asked, plus rows without a usable open time
+    after: list[list]  # at or after the span's end
+    future: list[list]  # opened after the request was sent
+    real: list[int]  # open times of candles that existed when asked, anywhere
+    served: int  # rows served, junk included
+    cut_short: bool  # fewer rows than asked, with part of the span left unconfirmed
+    confirmed_from: int
+    confirmed_until: int
+
+
 async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: int,
-                   until: int, extra: int = 0) -> Page:
+                   until: int, extra: int = 0) -> _Answer:
     step = timeframe_ms(timeframe)
     want = min(client.page_limit, -(-(until - since) // step) + extra)
+    paging = client.paging
+    forward = paging.since == "forward"
     requested_at = now_ms()
     served = await client.fetch_ohlcv(symbol, timeframe, since, want,
-                                      expect_rows=client.is_trading(symbol))
+                                      expect_rows=forward and client.is_trading(symbol))
     # Rows without a usable open time cannot be placed: validation quarantines them.
     malformed = [row for row in served if type(row[0]) is not int]
     rows = [row for row in served if type(row[0]) is int and since <= row[0]]
     future = [row for row in rows if row[0] > requested_at]
     real = [row[0] for row in rows if row[0] <= requested_at]
-    if len(served) >= want:
-        # A full page proves there is nothing else up to its last real candle. Rows the
-        # exchange put in it from before `since` count too: they took places, so a page
-        # short of in-window rows is not the end of what the exchange has.
-        if not real:
+    full = len(served) >= want
+    if not real:
+        if full:
             raise ExchangeAccessError(f"{client.name}: {symbol} {timeframe} page from {since} "
                                       "held no usable candle")
-        covered = floor_ms(max(real), step) + step
+        # Nothing at all: nothing after since up to now (forward), nothing in the window.
+        lo, hi = since, max(until, requested_at)
+    elif forward or paging.keeps == "oldest":
+        # Rows the exchange put in a full page from before `since` count too: they took
+        # places, so a page short of in-window rows is not the end of what it has.
+        lo, hi = since, floor_ms(max(real), step) + step
     else:
-        # A short page held everything the exchange had when asked.
-        covered = requested_at
-    return Page([row for row in rows if row[0] < until and row[0] <= requested_at] + malformed,
-                max(since, min(covered, until)), min(real, default=None), future,
-                [row for row in rows if until <= row[0] <= requested_at] if extra else [])
+        # The newest rows of the window: nothing newer is missing unless the page was full.
+        lo = floor_ms(min(real), step)
+        hi = floor_ms(max(real), step) + step if full else until
+    in_span = [row for row in rows if row[0] < until and row[0] <= requested_at]
+    return _Answer(
+        since, requested_at, in_span + malformed,
+        [row for row in rows if until <= row[0]], future, real, len(served),
+        cut_short=bool(real) and not full and (lo > since or hi < until),
+        confirmed_from=max(since, lo), confirmed_until=hi if forward else min(hi, until))

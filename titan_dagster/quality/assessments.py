@@ -5,6 +5,7 @@ how stale the newest candle is. Each answer carries numbers worth plotting over 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from titan_dagster.exchange.paging import paging_of
 from titan_dagster.quality.ranges import intersect, slots_to_ranges, subtract, total
 from titan_dagster.timeframes import day_of_ms, timeframe_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
@@ -38,13 +39,18 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
     """Candles missing in [start_ms, end_ms) up to the last closed candle, after the first
     stored one. Slots whose row was quarantined are the invalid check's business; confirmed
     exchange-side gaps only warn; anything else is an error until re-fetched."""
-    healable_total = exchange_total = 0
+    healable_total = exchange_total = unserved_total = 0
     sample = []
     rejects = warehouse.rejects(exchange, symbol, day_of_ms(start_ms), day_of_ms(end_ms - 1))
     for timeframe in timeframes:
         step = timeframe_ms(timeframe)
         end = min(end_ms, now_ms - now_ms % step - step)
-        missing = warehouse.missing_ranges(exchange, symbol, timeframe, start_ms, end)
+        unserved = intersect(warehouse.unserved_ranges(exchange, symbol, timeframe, start_ms,
+                                                       end), [(start_ms, end)])
+        unserved_total += total(unserved, step)
+        sample += _sample_rows(timeframe, step, "not served", unserved)
+        missing = subtract(warehouse.missing_ranges(exchange, symbol, timeframe, start_ms, end),
+                           unserved)
         if not missing:
             continue
         quarantined = slots_to_ranges(
@@ -56,18 +62,34 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
         healable = subtract(missing, confirmed)
         healable_total += total(healable, step)
         exchange_total += total(on_exchange, step)
-        sample += [{"timeframe": timeframe, "from": to_datetime(a).isoformat(),
-                    "to": to_datetime(b).isoformat(), "candles": (b - a) // step, "kind": kind}
-                   for kind, ranges in (("healable", healable), ("exchange gap", on_exchange))
-                   for a, b in ranges]
+        sample += _sample_rows(timeframe, step, "healable", healable)
+        sample += _sample_rows(timeframe, step, "exchange gap", on_exchange)
     sample.sort(key=lambda row: (row["timeframe"], row["from"]))
+    summary = f"{healable_total} healable, {exchange_total} confirmed exchange-side"
+    if unserved_total:
+        summary += f"; {unserved_total} {not_served(exchange)}"
     return Assessment(
-        passed=healable_total + exchange_total == 0, warn_only=healable_total == 0,
+        passed=healable_total + exchange_total + unserved_total == 0,
+        warn_only=healable_total == 0,
         numbers={"missing_count": healable_total + exchange_total,
                  "healable_missing_count": healable_total,
-                 "exchange_gap_count": exchange_total},
-        sample=sample[:sample_rows],
-        summary=f"{healable_total} healable, {exchange_total} confirmed exchange-side")
+                 "exchange_gap_count": exchange_total,
+                 "unserved_count": unserved_total},
+        sample=sample[:sample_rows], summary=summary)
+
+
+def not_served(exchange: str) -> str:
+    """Why slots are missing that no request can fetch any more."""
+    paging = paging_of(exchange)
+    reach = f": only the last {paging.reach} candles" if paging and paging.reach else ""
+    return f"not served by {exchange}{reach}"
+
+
+def _sample_rows(timeframe: str, step: int, kind: str,
+                 ranges: list[tuple[int, int]]) -> list[dict]:
+    return [{"timeframe": timeframe, "from": to_datetime(a).isoformat(),
+             "to": to_datetime(b).isoformat(), "candles": (b - a) // step, "kind": kind}
+            for a, b in ranges]
 
 
 def price_outliers(warehouse: Warehouse, exchange: str, symbol: str,

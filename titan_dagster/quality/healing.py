@@ -1,6 +1,6 @@
 """Which re-fetches would heal the warehouse: the closed days that are not complete (never
-fetched, failed, quarantined rows, holes not yet confirmed), grouped into few range runs,
-each day tried a bounded number of times."""
+fetched, failed, holes not yet confirmed), grouped into few range runs, each day tried a
+bounded number of times."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,12 +23,13 @@ class HealRun:
 
 def incomplete_days(store: Warehouse, exchange: ExchangeSettings, first: date,
                     last: date) -> dict[date, set[str]]:
-    """Day -> symbols with a timeframe not complete that day."""
+    """Day -> symbols with a timeframe not complete that day, leaving out days whose missing
+    slots the exchange no longer serves: asking again would not get them."""
     days = days_between(first, last)
     needs: dict[date, set[str]] = defaultdict(set)
     for symbol in exchange.symbols:
         for timeframe in exchange.timeframes:
-            done = store.complete_days(exchange.name, symbol, timeframe, first, last)
+            done = store.settled_days(exchange.name, symbol, timeframe, first, last)
             for day in days:
                 if day not in done:
                     needs[day].add(symbol)

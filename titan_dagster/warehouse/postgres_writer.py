@@ -65,6 +65,13 @@ ON CONFLICT (exchange, symbol, timeframe, start_ts)
 DO UPDATE SET end_ts = EXCLUDED.end_ts, candles = EXCLUDED.candles, confirmed_at = now()
 """
 
+_UNSERVED = """
+INSERT INTO ohlcv_unserved (exchange, symbol, timeframe, day, start_ts, end_ts, candles)
+VALUES (%s, %s, %s, %s, to_timestamp(%s / 1000.0), to_timestamp(%s / 1000.0), %s)
+ON CONFLICT (exchange, symbol, timeframe, day, start_ts)
+DO UPDATE SET end_ts = EXCLUDED.end_ts, candles = EXCLUDED.candles
+"""
+
 
 def write_postgres(conn: psycopg.Connection, key: tuple[str, str, str], batch: Batch) -> None:
     with conn.cursor() as cur:
@@ -77,6 +84,8 @@ def write_postgres(conn: psycopg.Connection, key: tuple[str, str, str], batch: B
             cur.executemany(_GAP, [(*key, *gap) for gap in batch.exchange_gaps])
         if batch.complete_days:
             cur.executemany(_MARK_DAYS, [(*key, day, n) for day, n in batch.complete_days])
+        if batch.unserved:
+            cur.executemany(_UNSERVED, [(*key, *unserved) for unserved in batch.unserved])
     conn.commit()
 
 

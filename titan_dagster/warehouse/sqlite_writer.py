@@ -37,6 +37,13 @@ DO UPDATE SET end_ts = excluded.end_ts, candles = excluded.candles,
               confirmed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
 """
 
+_UNSERVED = """
+INSERT INTO ohlcv_unserved (exchange, symbol, timeframe, day, start_ts, end_ts, candles)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (exchange, symbol, timeframe, day, start_ts)
+DO UPDATE SET end_ts = excluded.end_ts, candles = excluded.candles
+"""
+
 
 def write_sqlite(conn, key: tuple[str, str, str], batch: Batch) -> None:
     try:
@@ -50,6 +57,8 @@ def write_sqlite(conn, key: tuple[str, str, str], batch: Batch) -> None:
                                 for a, b, n in batch.exchange_gaps])
         conn.executemany(_MARK_DAYS, [(*key, day.isoformat(), n)
                                       for day, n in batch.complete_days])
+        conn.executemany(_UNSERVED, [(*key, day.isoformat(), iso_from_ms(a), iso_from_ms(b), n)
+                                     for day, a, b, n in batch.unserved])
         conn.commit()
     except BaseException:
         conn.rollback()

@@ -100,13 +100,7 @@ class Warehouse:
     def exchange_gaps(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
                       end_ms: int) -> list[tuple[int, int]]:
         """Confirmed exchange-side gaps overlapping [start_ms, end_ms), as [start, end) ms."""
-        query = sa.text("SELECT start_ts, end_ts FROM ohlcv_gaps WHERE exchange = :e AND "
-                        "symbol = :s AND timeframe = :tf AND start_ts < :b AND end_ts > :a "
-                        "ORDER BY start_ts")
-        params = {"e": exchange, "s": symbol, "tf": timeframe,
-                  "a": self._ts(to_datetime(start_ms)), "b": self._ts(to_datetime(end_ms))}
-        with self.engine.connect() as conn:
-            return [(self._ms(a), self._ms(b)) for a, b in conn.execute(query, params).all()]
+        return self._ranges("ohlcv_gaps", exchange, symbol, timeframe, start_ms, end_ms)
 
     @reconnecting
     def missing_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
@@ -157,6 +151,47 @@ class Warehouse:
         with self.engine.connect() as conn:
             days = conn.execute(query, params).scalars().all()
         return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
+
+    @reconnecting
+    def settled_days(self, exchange: str, symbol: str, timeframe: str, first: date,
+                     last: date) -> set[date]:
+        """Days a fetch has nothing left to do for: complete, or holding slots the exchange
+        no longer serves."""
+        query = sa.text("SELECT day FROM ohlcv_unserved WHERE exchange = :e AND symbol = :s "
+                        "AND timeframe = :tf AND day BETWEEN :a AND :b")
+        params = {"e": exchange, "s": symbol, "tf": timeframe, "a": self._day(first),
+                  "b": self._day(last)}
+        with self.engine.connect() as conn:
+            days = conn.execute(query, params).scalars().all()
+        unserved = {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
+        return unserved | self.complete_days(exchange, symbol, timeframe, first, last)
+
+    @reconnecting
+    def unserved_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
+                        end_ms: int) -> list[tuple[int, int]]:
+        """Slots recorded as beyond the exchange's reach overlapping [start_ms, end_ms)."""
+        return self._ranges("ohlcv_unserved", exchange, symbol, timeframe, start_ms, end_ms)
+
+    def _ranges(self, table: str, exchange: str, symbol: str, timeframe: str, start_ms: int,
+                end_ms: int) -> list[tuple[int, int]]:
+        """[start_ts, end_ts) ranges of a range table overlapping [start_ms, end_ms)."""
+        query = sa.text(f"SELECT start_ts, end_ts FROM {table} WHERE exchange = :e AND "
+                        "symbol = :s AND timeframe = :tf AND start_ts < :b AND end_ts > :a "
+                        "ORDER BY start_ts")
+        params = {"e": exchange, "s": symbol, "tf": timeframe,
+                  "a": self._ts(to_datetime(start_ms)), "b": self._ts(to_datetime(end_ms))}
+        with self.engine.connect() as conn:
+            return [(self._ms(a), self._ms(b)) for a, b in conn.execute(query, params).all()]
+
+    @reconnecting
+    def candle_times(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
+                     end_ms: int) -> set[int]:
+        """Open times of the closed candles stored in [start_ms, end_ms)."""
+        clauses, params = self._key_filter(exchange, symbol, timeframe, to_datetime(start_ms),
+                                           to_datetime(end_ms))
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(f"SELECT ts FROM ohlcv WHERE {clauses}"), params)
+            return {self._ms(ts) for ts in rows.scalars()}
 
     @reconnecting
     def day_complete(self, exchange: str, symbols, timeframes, day: date) -> bool:

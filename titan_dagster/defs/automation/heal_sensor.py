@@ -23,9 +23,10 @@ def build_heal_sensor(config: TitanConfig) -> dg.SensorDefinition:
         minimum_interval_seconds=300,
         target=dg.AssetSelection.key_prefixes("ohlcv"),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Finds closed days not completely in the warehouse (missing, failed, "
-                    f"quarantined rows, unconfirmed holes) and re-materializes them as range "
-                    f"runs, at most {MAX_ATTEMPTS} times per day.",
+        description="Finds closed days not completely in the warehouse (never fetched, "
+                    "failed, unconfirmed holes; not the days an exchange no longer serves) "
+                    f"and re-materializes them as range runs, at most {MAX_ATTEMPTS} times "
+                    "per day.",
     )
     def ohlcv_heal(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
         attempts: dict[str, int] = json.loads(context.cursor) if context.cursor else {}

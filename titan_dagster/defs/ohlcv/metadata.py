@@ -4,6 +4,7 @@ import dagster as dg
 from dagster import TimeWindow
 
 from titan_dagster.ingest.backfill import SymbolOutcome
+from titan_dagster.quality.assessments import not_served
 from titan_dagster.timeframes import to_datetime
 from titan_dagster.warehouse import TimeframeSummary
 
@@ -22,6 +23,12 @@ def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, Timeframe
         "exchange_gap_candles_found": sum(t.exchange_gap_candles
                                           for t in outcome.timeframes.values()),
     }
+    unserved = {tf: t.unserved_candles for tf, t in outcome.timeframes.items()
+                if t.unserved_candles}
+    if unserved:
+        metadata["unserved_candles"] = sum(unserved.values())
+        metadata["not_served"] = "; ".join(f"{tf}: {n} candles {not_served(outcome.exchange)}"
+                                           for tf, n in unserved.items())
     for timeframe in timeframes:
         metadata[f"candles_{timeframe}"] = stored.get(timeframe, TimeframeSummary(0, None, None)
                                                       ).candles
@@ -30,6 +37,8 @@ def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, Timeframe
     if firsts:
         metadata["first_candle"] = dg.MetadataValue.timestamp(to_datetime(min(firsts)))
         metadata["last_candle"] = dg.MetadataValue.timestamp(to_datetime(max(lasts)))
+    elif unserved:
+        metadata["empty"] = f"no candles: {not_served(outcome.exchange)}"
     else:
         known = [ms for ms in (first_stored_ms, outcome.first_seen) if ms is not None]
         metadata["empty"] = _why_empty(window, min(known, default=None))

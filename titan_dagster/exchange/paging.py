@@ -1,0 +1,83 @@
+"""How each supported exchange answers a candle request, declared rather than inferred.
+
+What a page means depends on the exchange, and reading one exchange's answer with another's
+rules silently loses candles: an empty OKX window is "nothing in this window", not "nothing
+after since"; a capped OKX page holds the newest rows of its window, so its oldest row says
+nothing about the slots before it. The pager (ingest/pages.py) reads every answer through
+these declarations, and never trusts the page cap: a short page proves absence only where
+the declared semantics say the exchange would have filled it.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Paging:
+    # "forward": the first candles at or after `since`, however far after it (Binance,
+    #   Bybit): one request from a range's start also finds a later listing.
+    # "window": only what lies in [since, since + limit x timeframe) (OKX, Coinbase): an
+    #   empty answer means "nothing in this window".
+    since: str
+    # Which end of the asked range a page cut short by the exchange's real cap keeps.
+    keeps: str
+    # Candles per request to ask for when ccxt's `features` does not say. A page cap that
+    # turns out lower (a short page with candles beyond it) is learned while fetching.
+    cap: int
+    # The REST API serves only the most recent `reach` candles, whatever `since` says
+    # (Kraken's OHLC endpoint: 720). Older slots are "not served", neither complete nor gaps.
+    reach: int | None = None
+    # ccxt's market['created'] is the exchange's listing time (OKX listTime): windows before
+    # it need no request (one request of the window just before it checks the claim).
+    listing_time: bool = False
+    # Exchange error codes that mean "try again": ccxt maps some of them to a plain
+    # ExchangeError (Bybit 10016, Coinbase INTERNAL), which is not in its retryable family.
+    transient_codes: frozenset[str] = frozenset()
+    # Error codes that mean "slow down": the whole exchange backs off, not only the request.
+    rate_limit_codes: frozenset[str] = frozenset()
+
+
+PAGING: dict[str, Paging] = {
+    "binance": Paging(
+        since="forward", keeps="oldest", cap=1000,
+        transient_codes=frozenset({"-1000", "-1001", "-1008"}),
+        rate_limit_codes=frozenset({"-1003"})),
+    "bybit": Paging(
+        since="forward", keeps="oldest", cap=1000,
+        transient_codes=frozenset({"10016"}),
+        rate_limit_codes=frozenset({"10006", "10018"})),
+    "okx": Paging(
+        since="window", keeps="newest", cap=300, listing_time=True,
+        transient_codes=frozenset({"50001", "50004", "50013", "50026"}),
+        rate_limit_codes=frozenset({"50011"})),
+    "coinbase": Paging(
+        since="window", keeps="newest", cap=300,
+        transient_codes=frozenset({"INTERNAL", "UNAVAILABLE", "internal_server_error"}),
+        rate_limit_codes=frozenset({"rate_limit_exceeded", "RESOURCE_EXHAUSTED"})),
+    "kraken": Paging(
+        since="forward", keeps="oldest", cap=720, reach=720,
+        transient_codes=frozenset({"EService:Unavailable", "EService:Busy",
+                                   "EGeneral:Internal error"}),
+        rate_limit_codes=frozenset({"EAPI:Rate limit exceeded",
+                                    "EGeneral:Too many requests"})),
+}
+
+
+def paging_of(exchange: str) -> Paging | None:
+    return PAGING.get(exchange)
+
+
+def error_codes(body) -> set[str]:
+    """The error codes in an exchange's JSON error body, whatever its shape: Binance and OKX
+    `code`, Bybit `retCode`, Kraken's `error` list, Coinbase's `error` or `errors[].id`."""
+    if not isinstance(body, dict):
+        return set()
+    codes = {str(body[key]) for key in ("code", "retCode") if body.get(key) is not None}
+    error = body.get("error")
+    if isinstance(error, str):
+        codes.add(error)
+    elif isinstance(error, list):
+        codes |= {item for item in error if isinstance(item, str)}
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        codes |= {str(item.get("id")) for item in errors if isinstance(item, dict)}
+    return codes
