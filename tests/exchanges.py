@@ -9,8 +9,8 @@ from tests.conftest import FAST_RETRY
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.emulator import EMULATORS, Venue
 from titan_dagster.exchange.client import ExchangeClient
-from titan_dagster.ingest.backfill import REACH_MARGIN, SymbolOutcome, backfill
 from titan_dagster.exchange.paging import paging_of
+from titan_dagster.ingest.backfill import REACH_MARGIN, SymbolOutcome, backfill
 from titan_dagster.timeframes import DAY_MS, day_of_ms, day_start_ms, now_ms, timeframe_ms
 from titan_dagster.warehouse import Warehouse
 

