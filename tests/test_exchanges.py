@@ -14,6 +14,9 @@ from tests.exchanges import (
     run,
 )
 from titan_dagster.emulator import EMULATORS, Fault
+from titan_dagster.quality.assessments import missing_candles
+from titan_dagster.quality.healing import incomplete_days
+from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms
 from titan_dagster.warehouse import Warehouse
 
 EXCHANGES = sorted(EMULATORS)
@@ -34,10 +37,14 @@ def test_three_symbols_over_400_days_are_stored_truthfully(exchange, warehouse):
         assert candle_requests(emu) == 0
 
 
-def test_okx_with_its_history_cap_at_100_while_ccxt_asks_for_300(warehouse):
+def test_okx_with_its_history_cap_at_100_while_ccxt_asks_for_300(warehouse, caplog):
     scenario = Scenario("okx")
-    with scenario.emulator(history_cap=100) as emu:
+    with scenario.emulator(history_cap=100) as emu, caplog.at_level("INFO"):
         outcomes = run(scenario.settings(emu), warehouse, scenario.first, scenario.last)
+        # The cap is learned once per client, as what the exchange really serves: not from
+        # the targeted requests of holes, whose answers are short because the hole is.
+        learned = [r.getMessage() for r in caplog.records if "pages hold at most" in r.message]
+        assert learned == ["okx: pages hold at most 100 candles (asked for 300); asking for 100"]
         assert all(o.error is None for o in outcomes.values()), outcomes
         assert_truthful(emu, warehouse, scenario)
         assert outage_recorded(warehouse, scenario)
@@ -66,6 +73,16 @@ def test_kraken_beyond_its_reach_is_not_served_and_not_complete(warehouse):
         hourly = outcomes["BTC/USD"].timeframes["1h"]
         assert hourly.unserved_candles > 360 * 24
         assert_truthful(emu, warehouse, scenario)
+        start, end = day_start_ms(scenario.first), day_start_ms(scenario.last) + DAY_MS
+        check = missing_candles(warehouse, "kraken", "BTC/USD", ("1h",), start, end, now_ms())
+        assert not check.passed and check.warn_only
+        assert check.numbers["unserved_count"] == hourly.unserved_candles
+        assert check.numbers["healable_missing_count"] == 0
+        assert "not served by kraken: only the last 720 candles" in check.summary
+        assert {row["kind"] for row in check.sample} == {"not served"}
+        # The heal sensor's plan leaves them alone: asking again would not get them.
+        settings = scenario.settings(emu)
+        assert not incomplete_days(warehouse, settings, scenario.first, scenario.last)
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES)
@@ -75,7 +92,7 @@ def test_kraken_beyond_its_reach_is_not_served_and_not_complete(warehouse):
        holes=st.lists(st.integers(0, 2_000), max_size=4),
        invalid=st.lists(st.tuples(st.integers(0, 2_000),
                                   st.sampled_from(["high_below_low", "nan", "zero_price",
-                                                   "misaligned"])),
+                                                   "misaligned", "conflicting_duplicate"])),
                         max_size=3, unique_by=lambda item: item[0]))
 def test_a_day_is_complete_only_when_every_slot_is_accounted_for(
         exchange, tmp_path_factory, days, listed, outage, holes, invalid):

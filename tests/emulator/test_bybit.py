@@ -1,18 +1,16 @@
 """The Bybit emulator, driven by the real ccxt bybit client over HTTP."""
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
-from decimal import Decimal
-from urllib.parse import urlencode
 
 import ccxt.async_support as ccxt
 import pytest
 
+from tests.emulator import ccxt_clients
+from tests.emulator.ccxt_clients import fetch, ohlcv, raises, raw, with_client
 from titan_dagster.emulator.bybit import INSTRUMENTS, KLINE, BybitEmulator
 from titan_dagster.emulator.venue import Fault
-from titan_dagster.exchange.endpoints import rebase_api_urls
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -22,55 +20,10 @@ DAY0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 SOL_LISTED = 1_626_070_380_000  # 2021-07-12T06:13:00Z
 
 
-def make_client(base_url: str, **config: object) -> ccxt.bybit:
-    ex = ccxt.bybit({
-        "options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]},
-                    "fetchCurrencies": False},
-        "enableRateLimit": False,
-        "timeout_on_exit": 0,
-        **config,
-    })
-    ex.urls["api"] = rebase_api_urls(ex.urls["api"], base_url)
-    ex.number = str
-    return ex
-
-
-def with_client(emu, action, **config):
-    async def main():
-        ex = make_client(emu.base_url, **config)
-        try:
-            return await action(ex)
-        finally:
-            await ex.close()
-
-    return asyncio.run(main())
-
-
-def fetch(emu, symbol, timeframe, since=None, limit=None, params=None):
-    return with_client(emu, lambda ex: ex.fetch_ohlcv(symbol, timeframe, since, limit,
-                                                      params or {}))
-
-
-def raises(emu, action) -> tuple[Exception, ccxt.bybit]:
-    seen = {}
-
-    async def run(ex):
-        seen["client"] = ex
-        with pytest.raises(ccxt.BaseError) as info:
-            await action(ex)
-        return info.value
-
-    return with_client(emu, run), seen["client"]
-
-
-def ohlcv(rows):
-    return [row[:6] for row in rows]
-
-
 def kline(emu, **params) -> list[list]:
-    query = urlencode({"category": "spot", "symbol": "BTCUSDT", "interval": "60", **params})
-    with urllib.request.urlopen(f"{emu.base_url}{KLINE}?{query}") as response:
-        body = json.loads(response.read())
+    query = {"category": "spot", "symbol": "BTCUSDT", "interval": "60", **params}
+    status, body = raw(emu, KLINE, **query)
+    assert status == 200
     assert (body["retCode"], body["retMsg"], body["time"]) == (0, "OK", NOW)
     assert (body["result"]["symbol"], body["result"]["category"]) == ("BTCUSDT", "spot")
     return body["result"]["list"]
@@ -195,9 +148,8 @@ def test_holes_are_missing_candles(emu):
 
 
 INVALID = {
-    "high_below_open": lambda o, h, low, c, v: Decimal(h) < Decimal(o),
-    "negative_price": lambda o, h, low, c, v: Decimal(low) < 0,
-    "inf": lambda o, h, low, c, v: h == "Infinity",
+    kind: ccxt_clients.LOOKS_INVALID[kind]
+    for kind in ("high_below_open", "negative_price", "inf")
 }
 
 
@@ -285,17 +237,9 @@ def test_max_requests_per_second_answers_403():
     with BybitEmulator({"BTC/USDT": "2021-07-05"}, clock=lambda: NOW,
                        max_requests_per_second=3) as emu:
 
-        async def burst(ex):
-            results = []
-            for _ in range(5):
-                try:
-                    results.append(await ex.fetch_time())
-                except ccxt.RateLimitExceeded:
-                    results.append(ex.last_http_response)
-            return results
-
-        assert with_client(emu, burst) == [NOW, NOW, NOW, "access too frequent",
-                                           "access too frequent"]
+        answers = ccxt_clients.fetch_times(
+            emu, 5, ccxt.RateLimitExceeded, lambda ex: ex.last_http_response)
+        assert answers == [NOW, NOW, NOW, "access too frequent", "access too frequent"]
         assert [(r.status, r.fault) for r in emu.requests][2:] == [
             (200, None), (403, "rate_limit"), (403, "rate_limit")]
 

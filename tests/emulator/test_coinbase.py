@@ -1,17 +1,13 @@
 """The Coinbase emulator, driven by the real ccxt coinbase client over HTTP."""
 
-import asyncio
-import json
-import urllib.error
-import urllib.request
-from decimal import Decimal
 
 import ccxt.async_support as ccxt
 import pytest
 
+from tests.emulator import ccxt_clients
+from tests.emulator.ccxt_clients import fetch, ohlcv, raises, raw, with_client
 from titan_dagster.emulator.coinbase import CANDLES, PRODUCTS, CoinbaseEmulator
 from titan_dagster.emulator.venue import Fault
-from titan_dagster.exchange.endpoints import rebase_api_urls
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -21,64 +17,9 @@ DAY0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 SOL_LISTED = 1_624_551_180_000  # 2021-06-24T16:13:00Z
 
 
-def make_client(base_url: str, **config: object) -> ccxt.coinbase:
-    ex = ccxt.coinbase(
-        {
-            "options": {
-                "defaultType": "spot",
-                "fetchMarkets": {"types": ["spot"]},
-                "fetchCurrencies": False,
-            },
-            "enableRateLimit": False,
-            "timeout_on_exit": 0,
-            **config,
-        }
-    )
-    ex.urls["api"] = rebase_api_urls(ex.urls["api"], base_url)
-    ex.number = str
-    return ex
-
-
-def with_client(emu, action, **config):
-    async def main():
-        ex = make_client(emu.base_url, **config)
-        try:
-            return await action(ex)
-        finally:
-            await ex.close()
-
-    return asyncio.run(main())
-
-
-def fetch(emu, symbol, timeframe, since=None, limit=None, params=None):
-    return with_client(emu, lambda ex: ex.fetch_ohlcv(symbol, timeframe, since, limit,
-                                                      params or {}))
-
-
-def raises(emu, action, **config) -> tuple[Exception, ccxt.coinbase]:
-    seen = {}
-
-    async def run(ex):
-        seen["client"] = ex
-        with pytest.raises(ccxt.BaseError) as info:
-            await action(ex)
-        return info.value
-
-    return with_client(emu, run, **config), seen["client"]
-
-
-def ohlcv(rows: list[list]) -> list[list]:
-    return [row[:6] for row in rows]
-
-
 def candles_json(emu, product: str, granularity: str, start_s: int, end_s: int):
-    url = (f"{emu.base_url}{PRODUCTS}/{product}/candles"
-           f"?granularity={granularity}&start={start_s}&end={end_s}")
-    try:
-        with urllib.request.urlopen(url) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    return raw(emu, f"{PRODUCTS}/{product}/candles", granularity=granularity, start=start_s,
+               end=end_s)
 
 
 @pytest.fixture
@@ -220,10 +161,8 @@ def test_holes_are_missing_and_transient_ones_come_back(emu):
 
 
 INVALID = {
-    "high_below_low": lambda o, h, low, c, v: Decimal(h) < Decimal(low),
-    "zero_price": lambda o, h, low, c, v: Decimal(c) == 0,
-    "negative_volume": lambda o, h, low, c, v: Decimal(v) < 0,
-    "nan": lambda o, h, low, c, v: c == "NaN",
+    kind: ccxt_clients.LOOKS_INVALID[kind]
+    for kind in ("high_below_low", "zero_price", "negative_volume", "nan")
 }
 
 
@@ -274,8 +213,7 @@ def test_the_fault_mix_is_coinbase_s(emu):
 @pytest.mark.parametrize(
     ("fault", "expected"),
     FAULT_OUTCOMES,
-    ids=lambda v: f"{v.kind}{v.code or v.status or ''}" if isinstance(v, Fault)
-    else getattr(v, "__name__", v),
+    ids=ccxt_clients.fault_id,
 )
 def test_each_fault_of_the_mix_gets_its_ccxt_outcome(emu, fault, expected):
     truth = ohlcv(emu.candles("BTC/USD", "1h", DAY0, DAY0 + DAY))
@@ -321,16 +259,9 @@ def test_max_requests_per_second_answers_429_with_retry_after():
     with CoinbaseEmulator({"BTC/USD": "2015-07-20"}, clock=lambda: NOW,
                           max_requests_per_second=3) as emu:
 
-        async def burst(ex):
-            results = []
-            for _ in range(5):
-                try:
-                    results.append(await ex.fetch_time())
-                except ccxt.RateLimitExceeded:
-                    results.append(ex.last_response_headers["Retry-After"])
-            return results
-
-        assert with_client(emu, burst) == [NOW // 1000 * 1000] * 3 + ["1", "1"]
+        answers = ccxt_clients.fetch_times(
+            emu, 5, ccxt.RateLimitExceeded, lambda ex: ex.last_response_headers["Retry-After"])
+        assert answers == [NOW // 1000 * 1000] * 3 + ["1", "1"]
         assert [(r.status, r.fault) for r in emu.requests] == [(200, None)] * 3 + [
             (429, "rate_limit")] * 2
 

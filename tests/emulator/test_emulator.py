@@ -1,6 +1,5 @@
 """The Binance emulator, driven by the real ccxt binance client over HTTP."""
 
-import asyncio
 import contextlib
 import http.client
 import json
@@ -13,11 +12,12 @@ import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
 from statistics import median
-from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt
 import pytest
 
+from tests.emulator import ccxt_clients
+from tests.emulator.ccxt_clients import fetch, ohlcv, raises, with_client
 from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator, Fault
 
 MINUTE = 60_000
@@ -26,60 +26,6 @@ DAY = 24 * HOUR
 NOW = 1_709_296_496_789  # 2024-03-01T12:34:56.789Z, inside an open candle of every interval
 DAY0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 SOL_LISTED = 1_597_126_380_000  # 2020-08-11T06:13:00Z
-
-
-def make_client(base_url: str, **config: object) -> ccxt.binance:
-    ex = ccxt.binance(
-        {
-            "options": {
-                "defaultType": "spot",
-                "fetchMarkets": {"types": ["spot"]},
-                "fetchCurrencies": False,
-            },
-            # ccxt's own throttle, and the 250 ms close() waits for TLS shutdown by default,
-            # would only slow these plain-HTTP tests down.
-            "enableRateLimit": False,
-            "timeout_on_exit": 0,
-            **config,
-        }
-    )
-    ex.urls["api"] = {name: base_url + urlsplit(url).path for name, url in ex.urls["api"].items()}
-    ex.number = str
-    return ex
-
-
-def with_client(emu: BinanceEmulator, action, **config: object):
-    async def main():
-        ex = make_client(emu.base_url, **config)
-        try:
-            return await action(ex)
-        finally:
-            await ex.close()
-
-    return asyncio.run(main())
-
-
-def fetch(emu, symbol, timeframe, since=None, limit=None, params=None, **config):
-    return with_client(
-        emu, lambda ex: ex.fetch_ohlcv(symbol, timeframe, since, limit, params or {}), **config
-    )
-
-
-def ohlcv(rows: list[list]) -> list[list]:
-    return [row[:6] for row in rows]
-
-
-def raises(emu, action, **config) -> tuple[Exception, ccxt.binance]:
-    """The exception `action(client)` raised, and the client to inspect afterwards."""
-    seen = {}
-
-    async def run(ex):
-        seen["client"] = ex
-        with pytest.raises(ccxt.BaseError) as info:
-            await action(ex)
-        return info.value
-
-    return with_client(emu, run, **config), seen["client"]
 
 
 @pytest.fixture
@@ -223,16 +169,7 @@ def test_transient_hole_disappears_after_n_touching_requests(emu):
     assert fetch(emu, "BTC/USDT", "1h", since=DAY0, limit=24) == full
 
 
-INVALID = {
-    "high_below_low": lambda o, h, low, c, v: Decimal(h) < Decimal(low),
-    "high_below_open": lambda o, h, low, c, v: Decimal(h) < Decimal(o),
-    "low_above_close": lambda o, h, low, c, v: Decimal(low) > Decimal(c),
-    "zero_price": lambda o, h, low, c, v: Decimal(c) == 0,
-    "negative_price": lambda o, h, low, c, v: Decimal(low) < 0,
-    "negative_volume": lambda o, h, low, c, v: Decimal(v) < 0,
-    "nan": lambda o, h, low, c, v: c == "NaN",
-    "inf": lambda o, h, low, c, v: h == "Infinity",
-}
+INVALID = ccxt_clients.LOOKS_INVALID  # Binance's test serves every kind a row can show
 
 
 def test_invalid_rows_are_served_as_configured(emu):
@@ -422,16 +359,10 @@ def test_max_requests_per_second_answers_429():
         {"BTC/USDT": "2017-08-17"}, clock=lambda: NOW, max_requests_per_second=3
     ) as emu:
 
-        async def burst(ex):
-            results = []
-            for _ in range(5):
-                try:
-                    results.append(await ex.fetch_time())
-                except ccxt.DDoSProtection:
-                    results.append(ex.last_response_headers["Retry-After"])
-            return results
-
-        assert with_client(emu, burst) == [NOW, NOW, NOW, "1", "1"]
+        answers = ccxt_clients.fetch_times(
+            emu, 5, ccxt.DDoSProtection, lambda ex: ex.last_response_headers["Retry-After"]
+        )
+        assert answers == [NOW, NOW, NOW, "1", "1"]
         assert [r.status for r in emu.requests] == [200, 200, 200, 429, 429]
         assert [r.fault for r in emu.requests][3:] == ["rate_limit", "rate_limit"]
 
@@ -509,7 +440,7 @@ def test_module_serves_until_interrupted():
     )
     try:
         url = process.stdout.readline().split()[3]
-        with urllib.request.urlopen(f"{url}/exchangeInfo") as response:
+        with urllib.request.urlopen(f"{url}/api/v3/exchangeInfo") as response:
             symbols = [s["symbol"] for s in json.loads(response.read())["symbols"]]
         assert symbols == ["BTCUSDT", "ETHUSDT"]
     finally:

@@ -1,17 +1,15 @@
 """The Kraken emulator, driven by the real ccxt kraken client over HTTP."""
 
-import asyncio
 import json
-import urllib.request
 from decimal import Decimal
-from urllib.parse import urlencode
 
 import ccxt.async_support as ccxt
 import pytest
 
+from tests.emulator import ccxt_clients
+from tests.emulator.ccxt_clients import fetch, ohlcv, raises, raw, with_client
 from titan_dagster.emulator.kraken import OHLC, KrakenEmulator
 from titan_dagster.emulator.venue import Fault
-from titan_dagster.exchange.endpoints import rebase_api_urls
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -19,60 +17,6 @@ DAY = 24 * HOUR
 NOW = 1_709_296_496_789  # 2024-03-01T12:34:56.789Z, inside an open candle of every interval
 STEPS = {"1m": MINUTE, "1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
 OPEN = {tf: NOW - NOW % step for tf, step in STEPS.items()}  # the open candle per interval
-
-
-def make_client(base_url: str, **config: object) -> ccxt.kraken:
-    ex = ccxt.kraken(
-        {
-            "options": {
-                "defaultType": "spot",
-                "fetchMarkets": {"types": ["spot"]},
-                "fetchCurrencies": False,
-            },
-            "enableRateLimit": False,
-            "timeout_on_exit": 0,
-            **config,
-        }
-    )
-    ex.urls["api"] = rebase_api_urls(ex.urls["api"], base_url)
-    ex.number = str
-    return ex
-
-
-def with_client(emu, action, **config):
-    async def main():
-        ex = make_client(emu.base_url, **config)
-        try:
-            return await action(ex)
-        finally:
-            await ex.close()
-
-    return asyncio.run(main())
-
-
-def fetch(emu, symbol, timeframe, since=None, limit=None):
-    return with_client(emu, lambda ex: ex.fetch_ohlcv(symbol, timeframe, since, limit))
-
-
-def raises(emu, action, **config) -> tuple[Exception, ccxt.kraken]:
-    seen = {}
-
-    async def run(ex):
-        seen["client"] = ex
-        with pytest.raises(ccxt.BaseError) as info:
-            await action(ex)
-        return info.value
-
-    return with_client(emu, run, **config), seen["client"]
-
-
-def ohlcv(rows: list[list]) -> list[list]:
-    return [row[:6] for row in rows]
-
-
-def ohlc_json(emu, **params) -> tuple[int, dict]:
-    with urllib.request.urlopen(f"{emu.base_url}{OHLC}?{urlencode(params)}") as response:
-        return response.status, json.loads(response.read())
 
 
 @pytest.fixture
@@ -139,7 +83,7 @@ def test_fetch_ohlcv_within_reach_returns_the_rows_after_since(emu, timeframe, s
 def test_raw_rows_are_ascending_after_since_and_end_with_the_open_candle(emu):
     since = OPEN["1h"] - 5 * HOUR
 
-    status, body = ohlc_json(emu, pair="XXBTZUSD", interval=60, since=since // 1000)
+    status, body = raw(emu, OHLC, pair="XXBTZUSD", interval=60, since=since // 1000)
 
     assert status == 200 and body["error"] == [] and set(body["result"]) == {"XXBTZUSD", "last"}
     rows = body["result"]["XXBTZUSD"]
@@ -156,7 +100,7 @@ def test_only_the_most_recent_reach_slots_are_ever_served(emu):
     first = OPEN["1h"] - 719 * HOUR
 
     for since in (0, first // 1000 - 3600 * 100):
-        _, body = ohlc_json(emu, pair="XETHZUSD", interval=60, since=since)
+        _, body = raw(emu, OHLC, pair="XETHZUSD", interval=60, since=since)
         times = [r[0] * 1000 for r in body["result"]["XETHZUSD"]]
         assert times == [first + i * HOUR for i in range(720)]
     assert len(fetch(emu, "ETH/USD", "1h")) == 720
@@ -167,7 +111,7 @@ def test_only_the_most_recent_reach_slots_are_ever_served(emu):
 
     # However late since is, the open candle is there.
     for since in (OPEN["1h"], NOW + DAY):
-        _, body = ohlc_json(emu, pair="XETHZUSD", interval=60, since=since // 1000)
+        _, body = raw(emu, OHLC, pair="XETHZUSD", interval=60, since=since // 1000)
         assert [r[0] * 1000 for r in body["result"]["XETHZUSD"]] == [OPEN["1h"]]
 
 
@@ -245,8 +189,7 @@ def test_the_fault_mix_is_kraken_s(emu):
 @pytest.mark.parametrize(
     ("fault", "expected"),
     FAULT_OUTCOMES,
-    ids=lambda v: f"{v.kind}{v.code or v.status or ''}" if isinstance(v, Fault)
-    else getattr(v, "__name__", v),
+    ids=ccxt_clients.fault_id,
 )
 def test_each_fault_of_the_mix_gets_its_ccxt_outcome(emu, fault, expected):
     since = OPEN["1h"] - 30 * HOUR
@@ -266,7 +209,7 @@ def test_each_fault_of_the_mix_gets_its_ccxt_outcome(emu, fault, expected):
 
 
 def test_unknown_pair_and_bad_arguments_get_kraken_errors(emu):
-    status, body = ohlc_json(emu, pair="NOPEUSD", interval=60)
+    status, body = raw(emu, OHLC, pair="NOPEUSD", interval=60)
     assert (status, body) == (200, {"error": ["EQuery:Unknown asset pair"]})
 
     cases = [
@@ -289,17 +232,10 @@ def test_max_requests_per_second_answers_kraken_s_rate_limit_error():
     with KrakenEmulator({"BTC/USD": "2013-10-06"}, clock=lambda: NOW,
                         max_requests_per_second=3) as emu:
 
-        async def burst(ex):
-            results = []
-            for _ in range(5):
-                try:
-                    results.append(await ex.fetch_time())
-                except ccxt.DDoSProtection:
-                    results.append(json.loads(ex.last_http_response))
-            return results
-
         limited = {"error": ["EAPI:Rate limit exceeded"]}
-        assert with_client(emu, burst) == [NOW // 1000 * 1000] * 3 + [limited] * 2
+        answers = ccxt_clients.fetch_times(
+            emu, 5, ccxt.DDoSProtection, lambda ex: json.loads(ex.last_http_response))
+        assert answers == [NOW // 1000 * 1000] * 3 + [limited] * 2
         assert [(r.status, r.fault) for r in emu.requests] == [(200, None)] * 3 + [
             (200, "rate_limit")] * 2
 

@@ -1,19 +1,15 @@
 """The OKX emulator, driven by the real ccxt okx client over HTTP."""
 
-import asyncio
 import json
 import time
-import urllib.error
-import urllib.request
-from decimal import Decimal
-from urllib.parse import urlencode
 
 import ccxt.async_support as ccxt
 import pytest
 
+from tests.emulator import ccxt_clients
+from tests.emulator.ccxt_clients import fetch, ohlcv, raises, raw, with_client
 from titan_dagster.emulator.okx import CANDLES, HISTORY_CANDLES, INSTRUMENTS, OkxEmulator
 from titan_dagster.emulator.venue import Fault
-from titan_dagster.exchange.endpoints import rebase_api_urls
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -24,60 +20,6 @@ SOL_LISTED = 1_597_126_380_000  # 2020-08-11T06:13:00Z
 # ccxt picks candles vs history-candles by its own wall clock: tests of that choice run
 # the emulator at (fixed) wall time.
 WALL = time.time_ns() // 1_000_000
-
-
-def make_client(base_url: str, **config: object) -> ccxt.okx:
-    ex = ccxt.okx({
-        "options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]},
-                    "fetchCurrencies": False},
-        "enableRateLimit": False,
-        "timeout_on_exit": 0,
-        **config,
-    })
-    ex.urls["api"] = rebase_api_urls(ex.urls["api"], base_url)
-    ex.number = str
-    return ex
-
-
-def with_client(emu, action, **config):
-    async def main():
-        ex = make_client(emu.base_url, **config)
-        try:
-            return await action(ex)
-        finally:
-            await ex.close()
-
-    return asyncio.run(main())
-
-
-def fetch(emu, symbol, timeframe, since=None, limit=None, params=None):
-    return with_client(emu, lambda ex: ex.fetch_ohlcv(symbol, timeframe, since, limit,
-                                                      params or {}))
-
-
-def raises(emu, action) -> tuple[Exception, ccxt.okx]:
-    seen = {}
-
-    async def run(ex):
-        seen["client"] = ex
-        with pytest.raises(ccxt.BaseError) as info:
-            await action(ex)
-        return info.value
-
-    return with_client(emu, run), seen["client"]
-
-
-def ohlcv(rows):
-    return [row[:6] for row in rows]
-
-
-def raw(emu, path, **params) -> tuple[int, dict]:
-    url = f"{emu.base_url}{path}?{urlencode(params)}"
-    try:
-        with urllib.request.urlopen(url) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 @pytest.fixture
@@ -211,10 +153,8 @@ def test_holes_are_missing_candles(emu):
 
 
 INVALID = {
-    "high_below_low": lambda o, h, low, c, v: Decimal(h) < Decimal(low),
-    "zero_price": lambda o, h, low, c, v: Decimal(c) == 0,
-    "negative_volume": lambda o, h, low, c, v: Decimal(v) < 0,
-    "nan": lambda o, h, low, c, v: c == "NaN",
+    kind: ccxt_clients.LOOKS_INVALID[kind]
+    for kind in ("high_below_low", "zero_price", "negative_volume", "nan")
 }
 
 
@@ -312,17 +252,10 @@ def test_max_requests_per_second_answers_429_with_50011():
     with OkxEmulator({"BTC/USDT": "2018-01-11"}, clock=lambda: NOW,
                      max_requests_per_second=3) as emu:
 
-        async def burst(ex):
-            results = []
-            for _ in range(5):
-                try:
-                    results.append(await ex.fetch_time())
-                except ccxt.RateLimitExceeded:
-                    results.append(json.loads(ex.last_http_response))
-            return results
-
         limited = {"msg": "Too Many Requests", "code": "50011"}
-        assert with_client(emu, burst) == [NOW, NOW, NOW, limited, limited]
+        answers = ccxt_clients.fetch_times(
+            emu, 5, ccxt.RateLimitExceeded, lambda ex: json.loads(ex.last_http_response))
+        assert answers == [NOW, NOW, NOW, limited, limited]
         assert [(r.status, r.fault) for r in emu.requests][2:] == [
             (200, None), (429, "rate_limit"), (429, "rate_limit")]
 

@@ -189,9 +189,9 @@ class ExchangeClient:
         rows = await getattr(self._exchange, method)({
             "symbol": self._exchange.market(symbol)["id"], "startTime": since,
             "interval": self._exchange.timeframes.get(timeframe, timeframe), "limit": limit})
-        # A 200 that is not JSON comes back as text: no rows (retried where rows must exist).
+        # A 200 that is not JSON comes back as text.
         if not isinstance(rows, list):
-            return []
+            raise _EmptyPage("an answer that is not JSON")
         return [row if isinstance(row, list) and row else [None] for row in rows]
 
     async def _call(self, fn: Callable[[], Awaitable[T]], what: str,

@@ -286,7 +286,10 @@ class _Window:
             batch.complete_days.append((day.day, day.valid))
 
     async def _heal(self, batch: Batch, day: DayRecord, hole_start: int, hole_end: int) -> None:
-        page = await fetch_span(self.client, self.symbol, self.timeframe, hole_start, hole_end)
+        # One candle more than the hole: ccxt cuts an answer to the candles asked for, which
+        # would hide the second of two different rows served for one slot.
+        page = await fetch_span(self.client, self.symbol, self.timeframe, hole_start, hole_end,
+                                extra=1)
         checked = self.check(page.rows, hole_start, hole_end)
         batch.candles.extend(checked.valid)
         found = {candle[0] for candle in checked.valid}

@@ -77,9 +77,15 @@ async def fetch_span(client: ExchangeClient, symbol: str, timeframe: str, since:
     answers: list[_Answer] = []
     todo = [(since, until)]
     while todo:
+        if len(answers) >= _MAX_REQUESTS_PER_SPAN:
+            raise ExchangeAccessError(
+                f"{client.name}: {symbol} {timeframe} answers from {since} left part of the "
+                f"span unconfirmed after {len(answers)} requests")
         lo, hi = todo.pop()
-        answer = await _request(client, symbol, timeframe, lo, hi, extra if hi == until else 0)
-        if answers and answer.real and answers[-1].cut_short:
+        # Only the first request asks for the slots after the span: asked again, they would
+        # answer for the span's end without saying anything of it.
+        answer = await _request(client, symbol, timeframe, lo, hi, 0 if answers else extra)
+        if answers and answer.in_span and answers[-1].cut_short:
             client.learn_cap(answers[-1].served)
         answers.append(answer)
         if answer.confirmed_from > lo:
@@ -110,6 +116,9 @@ def _joined(page: Page, then: Page) -> Page:
 
 # The candle that closed moments ago (still settling) and the one open now.
 _OPEN_SLOTS = 2
+# Each follow-up asks for less than the answer before it; an exchange whose answers do not
+# shrink the unconfirmed part is failing, not paging.
+_MAX_REQUESTS_PER_SPAN = 64
 
 
 @dataclass
@@ -121,8 +130,9 @@ class _Answer:
     after: list[list]  # at or after the span's end
     future: list[list]  # opened after the request was sent
     real: list[int]  # open times of candles that existed when asked, anywhere
+    in_span: int  # of them inside [since, until)
     served: int  # rows served, junk included
-    cut_short: bool  # fewer rows than asked, with part of the span left unconfirmed
+    cut_short: bool  # fewer rows than asked, part of the span left unconfirmed
     confirmed_from: int
     confirmed_until: int
 
@@ -159,6 +169,9 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
     in_span = [row for row in rows if row[0] < until and row[0] <= requested_at]
     return _Answer(
         since, requested_at, in_span + malformed,
-        [row for row in rows if until <= row[0]], future, real, len(served),
-        cut_short=bool(real) and not full and (lo > since or hi < until),
-        confirmed_from=max(since, lo), confirmed_until=hi if forward else min(hi, until))
+        [row for row in rows if until <= row[0]], future, real, len(in_span), len(served),
+        # Short with candles inside the span, yet part of the span left unconfirmed: if the
+        # rest turns out to hold candles, the exchange cut this page at its real cap.
+        cut_short=bool(in_span) and not full and (lo > since or hi < until),
+        confirmed_from=min(max(since, lo), until),
+        confirmed_until=hi if forward else min(hi, until))
