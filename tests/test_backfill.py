@@ -115,3 +115,20 @@ def test_a_corrected_candle_replaces_the_stored_one(emulator, warehouse):
     rows = stored_rows(warehouse, "BTC/USDT", "1d")
     assert len(rows) == 1
     assert str(rows[0][4]) == "12345.6789"
+
+
+def test_a_hole_at_the_end_of_a_window_costs_one_request_and_not_the_page_size(
+        emulator, warehouse, caplog):
+    # The last three hours of the range are missing: the window's answer is short there and
+    # the request after it finds candles only after the hole. That is no page cap.
+    emulator.add_hole("BTC/USDT", END - 3 * 3_600_000, END)
+    emulator.clear_requests()
+    with caplog.at_level("INFO"):
+        outcome = run_backfill(emulator, warehouse, ["BTC/USDT"], ["1h"], FIRST, LAST)
+    assert outcome["BTC/USDT"].error is None
+    assert not [r for r in caplog.records if "pages hold at most" in r.message]
+    # 18 pages (the last one filled up with candles from after the hole) and one targeted
+    # re-request of the hole.
+    assert emulator.count(KLINES) == 18 + 1
+    assert warehouse.exchange_gaps("binance", "BTC/USDT", "1h", START, END) == \
+        [(END - 3 * 3_600_000, END)]
