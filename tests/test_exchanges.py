@@ -22,6 +22,16 @@ from titan_dagster.warehouse import Warehouse
 EXCHANGES = sorted(EMULATORS)
 
 
+@pytest.fixture
+def warehouse(pg_url):
+    """PostgreSQL here; the property test below runs on SQLite, so both backends hold the
+    invariant without running every scenario twice."""
+    store = Warehouse(pg_url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
 @pytest.mark.parametrize("exchange", EXCHANGES)
 def test_three_symbols_over_400_days_are_stored_truthfully(exchange, warehouse):
     scenario = Scenario(exchange)
