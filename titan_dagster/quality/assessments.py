@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from titan_dagster.exchange.paging import paging_of
-from titan_dagster.quality.ranges import intersect, slots_to_ranges, subtract, total
+from titan_dagster.quality.ranges import intersect, merged, slots_to_ranges, subtract, total
 from titan_dagster.timeframes import day_of_ms, timeframe_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 
@@ -45,8 +45,9 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
     for timeframe in timeframes:
         step = timeframe_ms(timeframe)
         end = min(end_ms, now_ms - now_ms % step - step)
-        unserved = intersect(warehouse.unserved_ranges(exchange, symbol, timeframe, start_ms,
-                                                       end), [(start_ms, end)])
+        # Recorded per day; one row per stretch reads better.
+        unserved = merged(intersect(warehouse.unserved_ranges(exchange, symbol, timeframe,
+                                                              start_ms, end), [(start_ms, end)]))
         unserved_total += total(unserved, step)
         sample += _sample_rows(timeframe, step, "not served", unserved)
         missing = subtract(warehouse.missing_ranges(exchange, symbol, timeframe, start_ms, end),

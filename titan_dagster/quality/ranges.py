@@ -37,5 +37,16 @@ def intersect(ranges: list[tuple[int, int]], others: list[tuple[int, int]]
             if max(a, c) < min(b, d)]
 
 
+def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ranges with touching or overlapping ones joined: [(0, 5), (5, 9)] -> [(0, 9)]."""
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
 def total(ranges: Iterable[tuple[int, int]], step: int) -> int:
     return sum((end - start) // step for start, end in ranges)
