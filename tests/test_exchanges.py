@@ -117,3 +117,17 @@ def test_a_day_is_complete_only_when_every_slot_is_accounted_for(
         assert all(o.error is None for o in outcomes.values()), outcomes
         assert_truthful(emu, store, scenario)
     store.dispose()
+
+
+def test_an_okx_listing_time_later_than_its_candles_is_not_believed(warehouse, caplog):
+    # listTime claims day 200; the candles begin on day 50. The window before the claimed
+    # listing shows candles, so the whole range is fetched.
+    scenario = Scenario("okx", days=120, listed_after=50, outage_day=30, holes=(), invalid=())
+    with scenario.emulator() as emu, caplog.at_level("WARNING"):
+        emu.report_listing(scenario.symbols[0],
+                           day_start_ms(scenario.first) + 100 * DAY_MS)
+        outcomes = run(scenario.settings(emu), warehouse, scenario.first, scenario.last)
+        assert all(o.error is None for o in outcomes.values()), outcomes
+        assert any("has candles before its listing time" in r.message for r in caplog.records)
+        assert_truthful(emu, warehouse, scenario)
+        assert prelisting_days_empty_and_complete(warehouse, scenario)

@@ -15,6 +15,7 @@ from titan_dagster.emulator.venue import (
     Venue,
     json_reply,
     parse_int,
+    to_ms,
 )
 
 TIME = "/api/v5/public/time"
@@ -95,6 +96,13 @@ class OkxEmulator(Venue):
             raise ValueError("page caps must be >= 1")
         super().__init__(*args, **kwargs)
         self._caps = {HISTORY_CANDLES: history_cap, CANDLES: recent_cap}
+        self._list_times: dict[str, int] = {}
+
+    def report_listing(self, symbol: str, list_time: int | str) -> None:
+        """Have the instruments answer give `list_time` as the listing, whatever the first
+        candle says: OKX's listTime of a relisted or migrated instrument can be later."""
+        with self._lock:
+            self._list_times[self._known(symbol)] = to_ms(list_time)
 
     def market_id(self, symbol: str) -> str:
         return symbol.replace("/", "-")
@@ -140,7 +148,10 @@ class OkxEmulator(Venue):
             if inst_type not in _INST_TYPES:
                 return _error("51000", "Parameter instType error", 400)
             # Only spot is emulated: the other types list nothing.
-            data = ([_instrument(listing, now) for listing in self.listings]
+            with self._lock:
+                list_times = dict(self._list_times)
+            data = ([_instrument(listing, now, list_times.get(listing.symbol, listing.listed_at))
+                     for listing in self.listings]
                     if inst_type == "SPOT" else [])
             return json_reply({"code": "0", "msg": "", "data": data})
         if path in self._caps:
@@ -179,7 +190,7 @@ def _candle_reply(rows: list[list], now: int) -> Reply:
     return json_reply({"code": "0", "msg": "", "data": data})
 
 
-def _instrument(listing: Listing, now: int) -> dict:
+def _instrument(listing: Listing, now: int, list_time: int) -> dict:
     base, quote = listing.symbol.split("/")
     delisted = listing.delisted_at is not None and now >= listing.delisted_at
     return {
@@ -196,7 +207,7 @@ def _instrument(listing: Listing, now: int) -> dict:
         "instId": f"{base}-{quote}",
         "instType": "SPOT",
         "lever": "",
-        "listTime": str(listing.listed_at),
+        "listTime": str(list_time),
         "lotSz": "0.00001",
         "maxLmtAmt": "20000000",
         "maxLmtSz": "9999999999",
