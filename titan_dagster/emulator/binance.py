@@ -67,6 +67,7 @@ class BinanceEmulator(Venue):
 
     name = "binance"
     candles_path = KLINES
+    symbol_param = "symbol"
     default_listings = DEFAULT_LISTINGS
 
     def __init__(self, *args, **kwargs) -> None:
@@ -76,9 +77,6 @@ class BinanceEmulator(Venue):
 
     def market_id(self, symbol: str) -> str:
         return symbol.replace("/", "")
-
-    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
-        return self.symbol_of(params.get("symbol"))
 
     def request_interval(self, path: str, params: dict[str, str]) -> str | None:
         return params.get("interval")
@@ -161,7 +159,7 @@ class BinanceEmulator(Venue):
                     "legal range is '^[0-9]{1,20}$'.",
                 )
             numbers[name] = None if text is None else int(text)
-        symbol = self.request_symbol(KLINES, params)
+        symbol = self.request_symbol(params)
         if symbol is None:
             return _error(400, -1121, "Invalid symbol.")
         interval = params["interval"]

@@ -66,13 +66,11 @@ class BybitEmulator(Venue):
 
     name = "bybit"
     candles_path = KLINE
+    symbol_param = "symbol"
     default_listings = DEFAULT_LISTINGS
 
     def market_id(self, symbol: str) -> str:
         return symbol.replace("/", "")
-
-    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
-        return self.symbol_of(params.get("symbol"))
 
     def request_interval(self, path: str, params: dict[str, str]) -> str | None:
         return INTERVAL_NAMES.get(params.get("interval", "")) if path == KLINE else None
@@ -127,7 +125,7 @@ class BybitEmulator(Venue):
     def _kline(self, params: dict[str, str], now: int) -> Reply | CandleQuery:
         if params.get("category") != "spot":
             return self._error(10001, "Illegal category")
-        symbol = self.request_symbol(KLINE, params)
+        symbol = self.request_symbol(params)
         if symbol is None:
             return self._error(10001, "Not supported symbols")
         interval = self.request_interval(KLINE, params)

@@ -79,6 +79,7 @@ class CoinbaseEmulator(Venue):
 
     name = "coinbase"
     candles_path = CANDLES
+    symbol_param = "product_id"
     default_listings = DEFAULT_LISTINGS
     misalign_ms = 1000  # times are seconds
 
@@ -88,9 +89,6 @@ class CoinbaseEmulator(Venue):
 
     def market_id(self, symbol: str) -> str:
         return symbol.replace("/", "-")
-
-    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
-        return self.symbol_of(params.get("product_id"))
 
     def request_interval(self, path: str, params: dict[str, str]) -> str | None:
         return GRANULARITIES.get(params.get("granularity", ""))
@@ -148,7 +146,7 @@ class CoinbaseEmulator(Venue):
         return sorted({c for listing in self.listings for c in listing.symbol.split("/")})
 
     def _candles(self, params: dict[str, str], now: int) -> Reply | CandleQuery:
-        symbol = self.request_symbol(CANDLES, params)
+        symbol = self.request_symbol(params)
         if symbol is None:
             return _error(404, "NOT_FOUND", f"Product {params['product_id']} not supported")
         interval = self.request_interval(CANDLES, params)

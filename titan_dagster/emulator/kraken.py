@@ -99,6 +99,7 @@ class KrakenEmulator(Venue):
 
     name = "kraken"
     candles_path = OHLC
+    symbol_param = "pair"
     default_listings = DEFAULT_LISTINGS
     misalign_ms = 1000  # times are seconds
 
@@ -108,9 +109,6 @@ class KrakenEmulator(Venue):
 
     def market_id(self, symbol: str) -> str:
         return _pair(symbol)[0]
-
-    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
-        return self.symbol_of(params.get("pair"))
 
     def request_interval(self, path: str, params: dict[str, str]) -> str | None:
         if path != OHLC:
@@ -162,7 +160,7 @@ class KrakenEmulator(Venue):
     def _ohlc(self, params: dict[str, str], now: int) -> Reply | CandleQuery:
         if not params.get("pair"):
             return _error("EGeneral:Invalid arguments")
-        symbol = self.request_symbol(OHLC, params)
+        symbol = self.request_symbol(params)
         if symbol is None:
             return _error("EQuery:Unknown asset pair")
         interval = self.request_interval(OHLC, params)

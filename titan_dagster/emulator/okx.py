@@ -88,6 +88,7 @@ class OkxEmulator(Venue):
 
     name = "okx"
     candles_path = HISTORY_CANDLES
+    symbol_param = "instId"
     default_listings = DEFAULT_LISTINGS
 
     def __init__(self, *args, history_cap: int = HISTORY_CAP, recent_cap: int = RECENT_CAP,
@@ -106,9 +107,6 @@ class OkxEmulator(Venue):
 
     def market_id(self, symbol: str) -> str:
         return symbol.replace("/", "-")
-
-    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
-        return self.symbol_of(params.get("instId"))
 
     def request_interval(self, path: str, params: dict[str, str]) -> str | None:
         return BARS.get(params.get("bar", "1m")) if path in self._caps else None
@@ -168,7 +166,7 @@ class OkxEmulator(Venue):
         interval = self.request_interval(path, params)
         if interval is None:
             return _error("51000", "Parameter bar error", 400)
-        symbol = self.request_symbol(path, params)
+        symbol = self.request_symbol(params)
         if symbol is None:
             return _error("51001", _MESSAGES["51001"], 200)
         limit = min(numbers["limit"] or DEFAULT_LIMIT, self._caps[path])

@@ -250,6 +250,7 @@ class Venue:
 
     name = "venue"
     candles_path = ""  # the path faults and counts apply to by default
+    symbol_param = ""  # the query parameter naming the market in candle requests
     default_listings: Mapping[str, str] = {}
     misalign_ms = 1  # how far a "misaligned" row is moved: the exchange's time resolution
 
@@ -306,9 +307,9 @@ class Venue:
         """The exchange's id of a unified symbol ('BTC/USDT' -> 'BTCUSDT')."""
         raise NotImplementedError
 
-    def request_symbol(self, path: str, params: dict[str, str]) -> str | None:
+    def request_symbol(self, params: dict[str, str]) -> str | None:
         """The unified symbol a request is about, if any (for faults and counts)."""
-        return None
+        return self.symbol_of(params.get(self.symbol_param))
 
     def request_interval(self, path: str, params: dict[str, str]) -> str | None:
         return None
@@ -588,7 +589,7 @@ class Venue:
 
     def _serve(self, path: str, params: dict[str, str]) -> Reply:
         now = self._now()
-        symbol = self.request_symbol(path, params)
+        symbol = self.request_symbol(params)
         with self._lock:
             fault = self._take_fault(path, symbol)
             limited = fault is None and self._over_rate_limit()
