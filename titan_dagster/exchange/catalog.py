@@ -17,9 +17,9 @@ def exchange_timeframes(name: str) -> tuple[str, ...] | None:
     return tuple(exchange.timeframes or ())
 
 
-def page_limit(exchange, default: int) -> int:
+def page_limit(exchange) -> int:
     """Most candles one request may return by ccxt's `features` (a hint: the exchange may
-    serve fewer), `default` where ccxt does not say."""
+    serve fewer), 500 where ccxt does not say."""
     features = exchange.features or {}
     spot = features.get("spot") or {}
-    return int((spot.get("fetchOHLCV") or {}).get("limit") or default)
+    return int((spot.get("fetchOHLCV") or {}).get("limit") or 500)

@@ -69,7 +69,7 @@ class ExchangeClient:
         """Candles to ask for per request: ccxt's `features` (a hint), lowered to the real
         cap once a page has shown it."""
         if self._cap is None:
-            self._cap = page_limit(self._exchange, self.paging.cap)
+            self._cap = page_limit(self._exchange)
         return self._cap
 
     def learn_cap(self, served: int) -> None:

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Paging:
     # "forward": the first candles at or after `since`, however far after it (Binance,
-    #   Bybit): one request from a range's start also finds a later listing.
+    #   Bybit): one request from a range's start also finds a later listing, and a page cut
+    #   short by the exchange's cap keeps its oldest candles.
     # "window": only what lies in [since, since + limit x timeframe) (OKX, Coinbase): an
-    #   empty answer means "nothing in this window".
+    #   empty answer means "nothing in this window", and a page cut short by the cap keeps
+    #   the newest candles of its window.
+    # The cap itself is ccxt's `features` limit, lowered while fetching to what the exchange
+    # really serves.
     since: str
-    # Which end of the asked range a page cut short by the exchange's real cap keeps.
-    keeps: str
-    # Candles per request to ask for when ccxt's `features` does not say. A page cap that
-    # turns out lower (a short page with candles beyond it) is learned while fetching.
-    cap: int
     # The REST API serves only the most recent `reach` candles, whatever `since` says
     # (Kraken's OHLC endpoint: 720). Older slots are "not served", neither complete nor gaps.
     reach: int | None = None
@@ -38,23 +37,23 @@ class Paging:
 
 PAGING: dict[str, Paging] = {
     "binance": Paging(
-        since="forward", keeps="oldest", cap=1000,
+        since="forward",
         transient_codes=frozenset({"-1000", "-1001", "-1008"}),
         rate_limit_codes=frozenset({"-1003"})),
     "bybit": Paging(
-        since="forward", keeps="oldest", cap=1000,
+        since="forward",
         transient_codes=frozenset({"10016"}),
         rate_limit_codes=frozenset({"10006", "10018"})),
     "okx": Paging(
-        since="window", keeps="newest", cap=300, listing_time=True,
+        since="window", listing_time=True,
         transient_codes=frozenset({"50001", "50004", "50013", "50026"}),
         rate_limit_codes=frozenset({"50011"})),
     "coinbase": Paging(
-        since="window", keeps="newest", cap=300,
+        since="window",
         transient_codes=frozenset({"INTERNAL", "UNAVAILABLE", "internal_server_error"}),
         rate_limit_codes=frozenset({"rate_limit_exceeded", "RESOURCE_EXHAUSTED"})),
     "kraken": Paging(
-        since="forward", keeps="oldest", cap=720, reach=720,
+        since="forward", reach=720,
         transient_codes=frozenset({"EService:Unavailable", "EService:Busy",
                                    "EGeneral:Internal error"}),
         rate_limit_codes=frozenset({"EAPI:Rate limit exceeded",

@@ -141,8 +141,7 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
                    until: int, extra: int = 0) -> _Answer:
     step = timeframe_ms(timeframe)
     want = min(client.page_limit, -(-(until - since) // step) + extra)
-    paging = client.paging
-    forward = paging.since == "forward"
+    forward = client.paging.since == "forward"
     requested_at = now_ms()
     served = await client.fetch_ohlcv(symbol, timeframe, since, want,
                                       expect_rows=forward and client.is_trading(symbol))
@@ -158,7 +157,7 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
                                       "held no usable candle")
         # Nothing at all: nothing after since up to now (forward), nothing in the window.
         lo, hi = since, max(until, requested_at)
-    elif forward or paging.keeps == "oldest":
+    elif forward:
         # Rows the exchange put in a full page from before `since` count too: they took
         # places, so a page short of in-window rows is not the end of what it has.
         lo, hi = since, floor_ms(max(real), step) + step
