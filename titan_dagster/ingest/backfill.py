@@ -180,18 +180,19 @@ class _Window:
                     outcome: TimeframeOutcome, run_id: str | None) -> None:
         ledger = DayLedger(start)
         fetch_from = max(start, self.served_from)
-        listed = self.client.listing_ms(self.symbol)
-        if listed is not None and fetch_from < floor_ms(listed, self.step):
-            # The exchange's listing time spares the requests before it; the window just
-            # before it is still asked, and must be empty for the claim to be believed.
-            fetch_from = max(fetch_from, floor_ms(listed, self.step)
-                             - self.client.page_limit * self.step)
-        async for page in self._pages(start, fetch_from, end, reaches_now):
-            if self.history_from is None:
-                self.history_from = await _history_start(
-                    warehouse, self.client.name, self.symbol, self.timeframe, start, page)
-                if outcome.first_seen is None:
-                    outcome.first_seen = page.first_seen
+        first_stored = await asyncio.to_thread(warehouse.first_candle_ms, self.client.name,
+                                               self.symbol, self.timeframe)
+        if first_stored is not None and first_stored < start:
+            # Candles are stored from before: the stretch is inside the history, where
+            # every missing candle is a hole, never the time before listing.
+            self.history_from = start
+        async for page in self._pages(fetch_from, end, reaches_now):
+            if self.history_from is None and page.first_seen is not None:
+                # Before a symbol's first candle the pages are empty (window exchanges) or
+                # begin at that candle (forward exchanges): the time before listing.
+                self.history_from = max(start, page.first_seen)
+            if outcome.first_seen is None:
+                outcome.first_seen = page.first_seen
             batch = Batch(run_id=run_id)
             checked = self.check(page.rows + page.future, start, end)
             batch.candles.extend(checked.valid)
@@ -209,35 +210,35 @@ class _Window:
         batch = Batch(run_id=run_id, rejects=[(day.day, reject) for day in ledger.unsettled()
                                               for reject in day.all_rejects])
         if not _fetches(fetch_from, end, reaches_now):
+            # Nothing was asked (all beyond the exchange's reach): the days settle as they are.
             for day in ledger.close_through(end):
                 await self.settle(batch, day)
         await asyncio.to_thread(warehouse.write, self.client.name, self.symbol,
                                 self.timeframe, batch)
         outcome.add(batch)
 
-    async def _pages(self, start: int, fetch_from: int, end: int,
+    async def _pages(self, fetch_from: int, end: int,
                      reaches_now: bool) -> AsyncIterator[Page]:
-        """The pages from `fetch_from`, or from `start` if the first shows candles before
-        the listing time that let the fetch skip ahead."""
-        if not _fetches(fetch_from, end, reaches_now):
-            return
-        pages = fetch_window(self.client, self.symbol, self.timeframe, fetch_from, end,
-                             with_open=reaches_now)
-        listed_skip = fetch_from > max(start, self.served_from)
-        async for page in pages:
-            if listed_skip and page.first_seen is not None \
-                    and page.first_seen < page.covered_until:
-                await pages.aclose()
+        """The pages from `fetch_from`. Where the exchange gives a listing time, the
+        requests before it are spared: only the window just before it is asked, and the
+        claim is believed only if that window is empty."""
+        listed = self.client.listing_ms(self.symbol)
+        skip_to = None if listed is None else min(floor_ms(listed, self.step), end)
+        if skip_to is not None and skip_to > fetch_from:
+            probe_from = max(fetch_from, skip_to - self.client.page_limit * self.step)
+            probe = await fetch_span(self.client, self.symbol, self.timeframe, probe_from,
+                                     skip_to)
+            if probe.first_seen is None:
+                yield probe
+                fetch_from = skip_to
+            else:
                 self.client.log.warning(
                     "%s: %s %s has candles before its listing time; fetching from %s",
-                    self.client.name, self.symbol, self.timeframe, to_datetime(start))
-                async for again in fetch_window(self.client, self.symbol, self.timeframe,
-                                                max(start, self.served_from), end,
-                                                with_open=reaches_now):
-                    yield again
-                return
-            listed_skip = False
-            yield page
+                    self.client.name, self.symbol, self.timeframe, to_datetime(fetch_from))
+        if _fetches(fetch_from, end, reaches_now):
+            async for page in fetch_window(self.client, self.symbol, self.timeframe,
+                                           fetch_from, end, with_open=reaches_now):
+                yield page
 
     def check(self, rows: list[list], start: int, end: int) -> CheckedRows:
         return check_rows(rows, self.step, start, end, now_ms())
@@ -308,21 +309,6 @@ class _Window:
                  if ts not in found and ts not in day.rejects]
         batch.exchange_gaps.extend((a, b, (b - a) // self.step)
                                    for a, b in slots_to_ranges(still, self.step))
-
-
-async def _history_start(warehouse: Warehouse, exchange: str, symbol: str, timeframe: str,
-                         start: int, page: Page) -> int | None:
-    """Where candles are expected from, once known. Before a symbol's first candle the pages
-    are empty (window exchanges) or begin at that candle (forward exchanges); unless older
-    candles are stored, the stretch before it is the time before listing, not a gap. None
-    while no candle was seen: every request so far answered that there is none."""
-    first_stored = await asyncio.to_thread(warehouse.first_candle_ms, exchange, symbol,
-                                           timeframe)
-    if first_stored is not None and first_stored < start:
-        return start
-    if page.first_seen is None:
-        return None
-    return max(start, page.first_seen)
 
 
 def _fetches(fetch_from: int, end: int, reaches_now: bool) -> bool:
