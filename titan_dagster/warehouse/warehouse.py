@@ -144,27 +144,26 @@ class Warehouse:
     @reconnecting
     def complete_days(self, exchange: str, symbol: str, timeframe: str, first: date,
                       last: date) -> set[date]:
-        query = sa.text("SELECT day FROM ohlcv_complete_days WHERE exchange = :exchange AND "
-                        "symbol = :symbol AND timeframe = :timeframe AND day BETWEEN :a AND :b")
-        params = {"exchange": exchange, "symbol": symbol, "timeframe": timeframe,
-                  "a": self._day(first), "b": self._day(last)}
-        with self.engine.connect() as conn:
-            days = conn.execute(query, params).scalars().all()
-        return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
+        return self._days(("ohlcv_complete_days",), exchange, symbol, timeframe, first, last)
 
     @reconnecting
     def settled_days(self, exchange: str, symbol: str, timeframe: str, first: date,
                      last: date) -> set[date]:
         """Days a fetch has nothing left to do for: complete, or holding slots the exchange
         no longer serves."""
-        query = sa.text("SELECT day FROM ohlcv_unserved WHERE exchange = :e AND symbol = :s "
-                        "AND timeframe = :tf AND day BETWEEN :a AND :b")
+        return self._days(("ohlcv_complete_days", "ohlcv_unserved"), exchange, symbol,
+                          timeframe, first, last)
+
+    def _days(self, tables: tuple[str, ...], exchange: str, symbol: str, timeframe: str,
+              first: date, last: date) -> set[date]:
+        where = "exchange = :e AND symbol = :s AND timeframe = :tf AND day BETWEEN :a AND :b"
+        query = sa.text(" UNION ".join(f"SELECT day FROM {table} WHERE {where}"
+                                       for table in tables))
         params = {"e": exchange, "s": symbol, "tf": timeframe, "a": self._day(first),
                   "b": self._day(last)}
         with self.engine.connect() as conn:
             days = conn.execute(query, params).scalars().all()
-        unserved = {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
-        return unserved | self.complete_days(exchange, symbol, timeframe, first, last)
+        return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
 
     @reconnecting
     def unserved_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
