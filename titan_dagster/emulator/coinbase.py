@@ -115,11 +115,11 @@ class CoinbaseEmulator(Venue):
     def empty_reply(self) -> Reply:
         return json_reply({"candles": []})
 
-    def _serve(self, path: str, params: dict[str, str]) -> Reply:
+    def canonical(self, path: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
         product, found, rest = path.removeprefix(PRODUCTS + "/").partition("/candles")
         if path.startswith(PRODUCTS + "/") and found and not rest and "/" not in product:
-            path, params = CANDLES, {**params, "product_id": product}
-        return super()._serve(path, params)
+            return CANDLES, {**params, "product_id": product}
+        return path, params
 
     def route(self, path: str, params: dict[str, str], now: int) -> Reply | CandleQuery:
         if path == CANDLES:

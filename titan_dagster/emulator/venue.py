@@ -303,6 +303,12 @@ class Venue:
     def rate_limited_reply(self) -> Reply:
         return self.error_reply(429, None, 1)
 
+    def canonical(self, path: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
+        """The request as faults, counts and `route` see it: an exchange that names the
+        market in the path (Coinbase's /products/BTC-USD/candles) moves it to a parameter,
+        so that one path stands for the endpoint."""
+        return path, params
+
     def market_id(self, symbol: str) -> str:
         """The exchange's id of a unified symbol ('BTC/USDT' -> 'BTCUSDT')."""
         raise NotImplementedError
@@ -588,6 +594,7 @@ class Venue:
         return rows
 
     def _serve(self, path: str, params: dict[str, str]) -> Reply:
+        path, params = self.canonical(path, params)
         now = self._now()
         symbol = self.request_symbol(params)
         with self._lock:
