@@ -44,19 +44,18 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
     cursor = start
     if client.paging.since == "forward":
         # One request over the whole range: it starts at the first candle, however far.
-        first = await _request(client, symbol, timeframe, start, end,
-                               extra if end - start <= (client.page_limit - extra) * step else 0)
-        yield _page([first], end, extra)
+        asks_open = _open_slots(client, step, start, end, extra)
+        first = await _request(client, symbol, timeframe, start, end, asks_open)
+        yield _page([first], end, asks_open)
         cursor = max(start, min(first.confirmed_until, end))
     pending: deque[asyncio.Task[Page]] = deque()
     try:
         while cursor < end or pending:
             while cursor < end and len(pending) < prefetch:
-                span = client.page_limit * step
-                until = min(end, cursor + span)
-                reaches_end = until == end and end - cursor <= span - extra * step
+                until = min(end, cursor + client.page_limit * step)
                 pending.append(asyncio.create_task(fetch_span(
-                    client, symbol, timeframe, cursor, until, extra if reaches_end else 0)))
+                    client, symbol, timeframe, cursor, until,
+                    _open_slots(client, step, cursor, end, extra))))
                 cursor = until
             page = await pending.popleft()
             # Pages already fetched behind this one go with it: one validation and one
@@ -105,6 +104,12 @@ def _page(answers: list["_Answer"], until: int, extra: int) -> Page:
                 [row for answer in answers for row in answer.future],
                 [row for row in answers[-1].after if row[0] <= answers[-1].requested_at]
                 if extra else [])
+
+
+def _open_slots(client: ExchangeClient, step: int, since: int, end: int, extra: int) -> int:
+    """The open candles a request from `since` asks for: only the one whose page reaches
+    `end` with room for them to spare."""
+    return extra if end - since <= (client.page_limit - extra) * step else 0
 
 
 def _joined(page: Page, then: Page) -> Page:
