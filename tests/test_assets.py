@@ -1,15 +1,18 @@
 """The OHLCV assets through Dagster: a partition range is one run, and every partition of
 every selected asset is materialized with metadata."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 
 from tests.conftest import binance_settings, stored_rows, truth_rows
+from titan_dagster.config.model import ExchangeSettings, TitanConfig
 from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets, ohlcv_asset_key
 from titan_dagster.defs.ohlcv.partitions import daily_partitions
+from titan_dagster.defs.quality.gap_report import build_gap_report
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
-from titan_dagster.emulator import Fault
+from titan_dagster.emulator import Fault, KrakenEmulator
 from titan_dagster.timeframes import DAY_MS, day_start_ms
 from titan_dagster.warehouse import Warehouse
 
@@ -118,3 +121,45 @@ def test_retries_show_in_the_run_log(emulator, warehouse_url):
         messages = [e.message for e in instance.all_logs(result.run_id)]
         assert any("ExchangeNotAvailable" in (m or "") and "retry 1/" in (m or "")
                    for m in messages)
+
+
+def test_what_kraken_no_longer_serves_is_said_in_metadata_checks_and_the_gap_report(
+        warehouse_url):
+    """Sixty days of 1h on Kraken: the older half lies beyond its last 720 candles."""
+    first = datetime.now(UTC).date() - timedelta(days=60)
+    last = datetime.now(UTC).date() - timedelta(days=1)
+    with KrakenEmulator(listings={"BTC/USD": "2013-10-06"}) as emu, \
+            dg.instance_for_test() as instance:
+        settings = ExchangeSettings(name="kraken", symbols=("BTC/USD",), timeframes=("1h",),
+                                    api_url=emu.base_url)
+        config = TitanConfig(Path("titan.yaml"), first, (settings,))
+        result = dg.materialize(
+            [build_ohlcv_assets(settings, daily_partitions(first), "sqlite")],
+            instance=instance, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": first.isoformat(),
+                  "dagster/asset_partition_range_end": last.isoformat()},
+            resources={"warehouse": WarehouseResource(database_url=warehouse_url),
+                       "exchanges": ExchangeResource(max_attempts=2)})
+        assert result.success
+        key = ohlcv_asset_key("kraken", "BTC/USD")
+        metadata = latest_metadata(instance, key)
+        unserved = metadata["unserved_candles"]
+        assert 60 * 24 - 720 < unserved < 60 * 24 - 690
+        assert metadata["not_served"] == \
+            f"1h: {unserved} candles not served by kraken: only the last 720 candles"
+        no_gaps = {e.check_name: e for e in result.get_asset_check_evaluations()}["no_gaps"]
+        assert not no_gaps.passed
+        assert no_gaps.severity == dg.AssetCheckSeverity.WARN
+        assert no_gaps.metadata["unserved_count"].value == unserved
+        assert no_gaps.metadata["healable_missing_count"].value == 0
+        assert "not served by kraken: only the last 720 candles" in no_gaps.description
+
+        report = dg.materialize(
+            [build_gap_report(config)], instance=instance,
+            resources={"warehouse": WarehouseResource(database_url=warehouse_url)})
+        assert report.success
+        gap_metadata = latest_metadata(instance, dg.AssetKey("ohlcv_gap_report"))
+        assert gap_metadata["unserved_count"] == unserved
+        assert gap_metadata["healable_missing_count"] == 0
+        rows = gap_metadata["missing_ranges"].records
+        assert [(r.data["kind"], r.data["candles"]) for r in rows] == [("not served", unserved)]

@@ -4,17 +4,19 @@ answer is retried rather than making every symbol "not listed", unknown symbols 
 The real ccxt class of each exchange against its emulator."""
 
 import asyncio
+import tempfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import FAST_RETRY
-from tests.exchanges import QUOTE, candle_requests
+from tests.exchanges import QUOTE, candle_requests, run
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.emulator import EMULATORS, Fault
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.errors import SymbolNotAvailable
 from titan_dagster.timeframes import day_start_ms
+from titan_dagster.warehouse import Warehouse
 
 MARKETS = {"binance": "/api/v3/exchangeInfo", "okx": "/api/v5/public/instruments",
            "bybit": "/v5/market/instruments-info",
@@ -103,3 +105,24 @@ def test_an_unknown_symbol_fails_at_once_naming_it(exchange):
         with pytest.raises(SymbolNotAvailable, match=f"{exchange} has no spot market '{missing}'"):
             fetch(emu, exchange, missing)
         assert candle_requests(emu) == 0
+
+
+def test_a_rate_limit_answer_pauses_every_request_to_the_exchange():
+    """OKX's 429 50011 with Retry-After 1 on one symbol's request: the other symbols wait
+    too, so no request reaches the exchange in the second after it (beyond those already on
+    the wire when it was answered)."""
+    symbols = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
+    with EMULATORS["okx"](listings=dict.fromkeys(symbols, "2020-01-01")) as emu:
+        emu.inject(Fault("status", 429, code="50011", retry_after=1), symbol="ETH/USDT")
+        settings = ExchangeSettings(name="okx", symbols=symbols, timeframes=("1h",),
+                                    api_url=emu.base_url, requests_per_second=50)
+        last = datetime.now(UTC).date() - timedelta(days=70)
+        store = Warehouse(f"sqlite:///{tempfile.mkdtemp()}/w.db")
+        store.migrate()
+        outcomes = run(settings, store, last - timedelta(days=60), last)
+        assert all(o.error is None for o in outcomes.values())
+        candles = [r for r in emu.requests if r.interval is not None]
+        limited = next(r for r in candles if r.fault == "status")
+        during = [r for r in candles if limited.time_ms + 100 < r.time_ms < limited.time_ms + 1000]
+        assert during == []
+        assert any(r.time_ms >= limited.time_ms + 1000 for r in candles)

@@ -200,8 +200,7 @@ class ExchangeClient:
 
         last_error: Exception | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
-            await self._wait_while_paused()
-            await self._pacer.wait()
+            await self._wait_for_turn()
             retry_after, rate_limited = None, False
             try:
                 return await fn()
@@ -244,10 +243,17 @@ class ExchangeClient:
         loop = asyncio.get_running_loop()
         self._paused_until = max(self._paused_until, loop.time() + seconds)
 
-    async def _wait_while_paused(self) -> None:
+    async def _wait_for_turn(self) -> None:
+        """Until the exchange is not paused and the pacer lets this request go. A request
+        whose pacer slot came during a pause takes a new one after it: the pause holds every
+        request, and the pacer still spaces them once it is over."""
         loop = asyncio.get_running_loop()
-        while (remaining := self._paused_until - loop.time()) > 0:
-            await asyncio.sleep(remaining)
+        while True:
+            while (remaining := self._paused_until - loop.time()) > 0:
+                await asyncio.sleep(remaining)
+            await self._pacer.wait()
+            if self._paused_until <= loop.time():
+                return
 
 
 def whole_requests(per_second: float) -> float:
