@@ -16,7 +16,7 @@ from titan_dagster.exchange.errors import ExchangeAccessError
 from titan_dagster.ingest.day_ledger import DayLedger, DayRecord
 from titan_dagster.ingest.pages import Page, fetch_span, fetch_window
 from titan_dagster.quality.ranges import slots_to_ranges
-from titan_dagster.quality.validation import CheckedRows, Reject, check_rows
+from titan_dagster.quality.validation import CheckedRows, check_rows
 from titan_dagster.timeframes import (
     DAY_MS,
     day_start_ms,
@@ -295,16 +295,12 @@ class _Window:
         batch.candles.extend(checked.valid)
         found = {candle[0] for candle in checked.valid}
         day.valid += len(found)
-        for ts in found:
-            day.rejects.pop(ts, None)
-        again: dict[int | None, list[Reject]] = {}
-        for reject in checked.rejects:
-            again.setdefault(self.slot_of(reject.ts, hole_start, hole_end), []).append(reject)
-        # A slot served invalid again keeps only what was served last.
-        day.rejects.update({slot: rejects for slot, rejects in again.items()
-                            if slot is not None})
-        if None in again:
-            day.rejects.setdefault(None, []).extend(again[None])
+        slots = [self.slot_of(reject.ts, hole_start, hole_end) for reject in checked.rejects]
+        # Served again, a slot keeps only its last answer: the candle, or the rows rejected.
+        for slot in found | set(slots) - {None}:
+            day.rejects.pop(slot, None)
+        for slot, reject in zip(slots, checked.rejects, strict=True):
+            day.reject(slot, reject)
         still = [ts for ts in range(hole_start, hole_end, self.step)
                  if ts not in found and ts not in day.rejects]
         batch.exchange_gaps.extend((a, b, (b - a) // self.step)
