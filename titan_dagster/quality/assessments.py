@@ -5,9 +5,11 @@ how stale the newest candle is. Each answer carries numbers worth plotting over 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from titan_dagster.calendars import calendar_of
+from titan_dagster.calendars.freshness import freshness
 from titan_dagster.exchange.paging import paging_of
-from titan_dagster.quality.ranges import intersect, merged, slots_to_ranges, subtract, total
-from titan_dagster.timeframes import day_of_ms, timeframe_ms, to_datetime
+from titan_dagster.ranges import intersect, merged, slots_to_ranges, subtract, total
+from titan_dagster.timeframes import day_of_ms, floor_ms, timeframe_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 
 SAMPLE_ROWS = 20
@@ -42,9 +44,11 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
     healable_total = exchange_total = unserved_total = 0
     sample = []
     rejects = warehouse.rejects(exchange, symbol, day_of_ms(start_ms), day_of_ms(end_ms - 1))
+    calendar = calendar_of(exchange, symbol)
     for timeframe in timeframes:
         step = timeframe_ms(timeframe)
-        end = min(end_ms, now_ms - now_ms % step - step)
+        offset = calendar.offset(step)
+        end = min(end_ms, floor_ms(now_ms, step, offset) - step)
         # Recorded per day; one row per stretch reads better.
         unserved = merged(intersect(warehouse.unserved_ranges(exchange, symbol, timeframe,
                                                               start_ms, end), [(start_ms, end)]))
@@ -56,7 +60,7 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
             continue
         quarantined = slots_to_ranges(
             {int(ts) for tf, ts in zip(rejects["timeframe"], rejects["ts_ms"], strict=True)
-             if tf == timeframe and ts == ts and ts % step == 0}, step)
+             if tf == timeframe and ts == ts and (ts - offset) % step == 0}, step)
         missing = subtract(missing, quarantined)
         confirmed = warehouse.exchange_gaps(exchange, symbol, timeframe, start_ms, end)
         on_exchange = intersect(missing, confirmed)
@@ -116,14 +120,23 @@ def price_outliers(warehouse: Warehouse, exchange: str, symbol: str,
 
 def staleness(warehouse: Warehouse, exchange: str, symbol: str, timeframes: tuple[str, ...],
               now_ms: int) -> Assessment:
-    """Fails when a timeframe's newest stored candle opened more than two timeframes and a
-    minute ago."""
+    """Fails when a timeframe's next candle after its newest stored one (by the market's
+    calendar) closed more than a minute ago. While the market is closed the newest candle
+    ages without being stale, and the summary says since when it is closed."""
+    calendar = calendar_of(exchange, symbol)
     ages, stale = {}, []
     for timeframe in timeframes:
         newest = warehouse.last_candle_ms(exchange, symbol, timeframe)
-        age = None if newest is None else (now_ms - newest) / 1000
-        ages[f"age_s_{timeframe}"] = age if age is not None else -1
-        if age is None or age > 2 * timeframe_ms(timeframe) / 1000 + 60:
+        verdict = freshness(calendar, timeframe_ms(timeframe), newest, now_ms)
+        ages[f"age_s_{timeframe}"] = verdict.age_s if verdict.age_s is not None else -1
+        if verdict.stale:
             stale.append(f"{timeframe}: " + ("no candle" if newest is None else
                                              f"newest opened {to_datetime(newest):%Y-%m-%d %H:%M}"))
-    return Assessment(passed=not stale, numbers=ages, summary="; ".join(stale) or "fresh")
+    closed_since = calendar.closed_since(now_ms)
+    if stale:
+        summary = "; ".join(stale)
+    elif closed_since is not None:
+        summary = f"market closed since {to_datetime(closed_since):%Y-%m-%d %H:%M} UTC"
+    else:
+        summary = "fresh"
+    return Assessment(passed=not stale, numbers=ages, summary=summary)

@@ -20,10 +20,12 @@ def _rule(name: str, description: str, fn, element_wise: bool = False) -> pa.Che
                     element_wise=element_wise)
 
 
-def candle_schema(step_ms: int, window_start: int, window_end: int, now: int
-                  ) -> pa.DataFrameSchema:
+def candle_schema(step_ms: int, window_start: int, window_end: int, now: int,
+                  offset_ms: int = 0, volume_required: bool = True) -> pa.DataFrameSchema:
     """Candles of one timeframe (`step_ms` long) fetched for [window_start, window_end) at
-    `now`; `ts` is the open time in epoch ms."""
+    `now`; `ts` is the open time in epoch ms. `offset_ms`: where the market's slot grid sits
+    (US stocks' 1h candles open at :30 UTC). Without `volume_required` (a source that serves
+    no volume for the series, like Twelve Data's forex) volume may be missing, never made up."""
     finite = _rule("finite", "not NaN or infinite", lambda s: np.isfinite(s))
     price_checks = [finite, _rule("price_positive", "greater than 0", lambda s: s > 0)]
     return pa.DataFrameSchema(
@@ -31,8 +33,9 @@ def candle_schema(step_ms: int, window_start: int, window_end: int, now: int
             "ts": pa.Column("int64", unique=True, report_duplicates="all", nullable=False,
                             description="candle open time, UTC", metadata={"type": "timestamptz"},
                             checks=[
-                _rule("aligned", "a multiple of the timeframe from 00:00 UTC",
-                      lambda s: s % step_ms == 0),
+                _rule("aligned", "on the market's slot grid (a multiple of the timeframe "
+                      "from 00:00 UTC, or from the session open where that is off it)",
+                      lambda s: (s - offset_ms) % step_ms == 0),
                 _rule("in_window", "inside the partition's days",
                       lambda s: (s >= window_start) & (s < window_end)),
                 _rule("not_in_future", "not opened after the fetch", lambda s: s <= now),
@@ -41,8 +44,10 @@ def candle_schema(step_ms: int, window_start: int, window_end: int, now: int
                                 description=f"{price} price, exact decimal",
                                 metadata={"type": "numeric"})
                for price in PRICES},
-            "volume": pa.Column("float64", nullable=False, metadata={"type": "numeric"},
-                                description="base-asset volume, exact decimal",
+            "volume": pa.Column("float64", nullable=not volume_required,
+                                metadata={"type": "numeric"},
+                                description="base-asset volume, exact decimal; NULL where "
+                                            "the source has none (forex, metals)",
                                 checks=[finite, _rule("volume_non_negative", "at least 0",
                                                       lambda s: s >= 0)]),
         },

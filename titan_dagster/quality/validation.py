@@ -48,9 +48,10 @@ class CheckedRows:
 
 
 def check_rows(rows: Sequence[Sequence], step_ms: int, window_start: int, window_end: int,
-               now: int) -> CheckedRows:
-    """Validates raw [ts, open, high, low, close, volume, ...] rows against the candle schema.
-    Rows repeated identically collapse into one; every other failure is a Reject."""
+               now: int, *, offset_ms: int = 0, volume_required: bool = True) -> CheckedRows:
+    """Validates raw [ts, open, high, low, close, volume, ...] rows against the candle schema
+    (see candle_schema for `offset_ms` and `volume_required`). Rows repeated identically
+    collapse into one; every other failure is a Reject."""
     if not rows:
         return CheckedRows([], [])
     texts = _text_columns(rows)
@@ -69,7 +70,8 @@ def check_rows(rows: Sequence[Sequence], step_ms: int, window_start: int, window
     # so capping `now` there changes no verdict and lets every page of a window share one
     # schema instead of building one per page.
     failed = _failed_rules(numbers, _schema(step_ms, window_start, window_end,
-                                            min(now, window_end - 1)))
+                                            min(now, window_end - 1), offset_ms,
+                                            volume_required))
     decimals = [_canonical(col, failed) for col in texts[1:]]
     _check_float_ties_exactly(numbers, dict(zip(VALUE_COLUMNS, decimals, strict=True)), failed)
     valid = list(zip(ts.tolist(), *decimals, strict=True))
@@ -114,8 +116,9 @@ def _floats(column: list) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _schema(step_ms: int, window_start: int, window_end: int, now: int) -> pa.DataFrameSchema:
-    return candle_schema(step_ms, window_start, window_end, now)
+def _schema(step_ms: int, window_start: int, window_end: int, now: int, offset_ms: int,
+            volume_required: bool) -> pa.DataFrameSchema:
+    return candle_schema(step_ms, window_start, window_end, now, offset_ms, volume_required)
 
 
 def _failed_rules(numbers: pd.DataFrame, schema: pa.DataFrameSchema) -> dict[int, set[str]]:
@@ -143,6 +146,8 @@ def _all_pass(numbers: pd.DataFrame, schema: pa.DataFrameSchema) -> bool:
         values = numbers[name]
         if str(values.dtype) != str(column.dtype) or not column.nullable and values.isna().any():
             return False
+        if column.nullable:
+            values = values.dropna()  # pandera's checks skip a nullable column's nulls too
         if column.unique and values.duplicated().any():
             return False
         if not all(_check_passes(check, values) for check in column.checks):
@@ -184,11 +189,15 @@ def _check_float_ties_exactly(numbers: pd.DataFrame, decimals: dict[str, list],
 
 
 def _canonical(column: list, failed: dict[int, set[str]]) -> list:
-    """Canonical decimal text for the rows that passed; rejected rows keep what was served."""
+    """Canonical decimal text for the rows that passed; rejected rows keep what was served.
+    A missing value that passed is one the schema allows (no volume): it stays missing."""
     if None not in column and _PLAIN_DECIMALS.fullmatch("\n".join(column) + "\n"):
         return [v.rstrip("0").rstrip(".") if "." in v else v for v in column]
     out = []
     for i, value in enumerate(column):
+        if value is None:
+            out.append(None)
+            continue
         try:
             out.append(value if i in failed else canonical_decimal(value))
         except (InvalidOperation, ValueError, TypeError):
