@@ -6,6 +6,7 @@ from titan_dagster.emulator.bybit import BybitEmulator
 from titan_dagster.emulator.coinbase import CoinbaseEmulator
 from titan_dagster.emulator.kraken import KrakenEmulator
 from titan_dagster.emulator.okx import OkxEmulator
+from titan_dagster.emulator.twelvedata import TwelveDataEmulator
 from titan_dagster.emulator.venue import ALL_FAULTS, Fault, RequestRecord, Venue
 
 # By ccxt exchange id.
@@ -15,8 +16,9 @@ EMULATORS: dict[str, type[Venue]] = {
     "bybit": BybitEmulator,
     "coinbase": CoinbaseEmulator,
     "kraken": KrakenEmulator,
+    "twelvedata": TwelveDataEmulator,
 }
 
 __all__ = ["ALL_FAULTS", "DEFAULT_LISTINGS", "EMULATORS", "BinanceEmulator", "BybitEmulator",
            "CoinbaseEmulator", "Fault", "KrakenEmulator", "OkxEmulator", "RequestRecord",
-           "Venue"]
+           "TwelveDataEmulator", "Venue"]

@@ -323,6 +323,12 @@ class Venue:
     def extra_headers(self, path: str) -> list[tuple[str, str]]:
         return []
 
+    def header_params(self, params: dict[str, str], headers: Mapping[str, str]
+                      ) -> dict[str, str]:
+        """The query parameters plus what the exchange reads from request headers (an API
+        key, say), before `canonical` sees them. Default: the query parameters alone."""
+        return params
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -711,7 +717,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         emulator = self.server.emulator
-        reply = emulator._serve(url.path, dict(parse_qsl(url.query, keep_blank_values=True)))
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        reply = emulator._serve(url.path, emulator.header_params(params, self.headers))
         if reply.drop or (reply.delay and emulator._stopping.wait(reply.delay)):
             self.close_connection = True
             return
