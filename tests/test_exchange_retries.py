@@ -15,6 +15,7 @@ from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.emulator import EMULATORS, Fault
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.errors import SymbolNotAvailable
+from titan_dagster.exchange.paging import PAGING
 from titan_dagster.timeframes import day_start_ms
 from titan_dagster.warehouse import Warehouse
 
@@ -33,8 +34,8 @@ TRANSIENT = [
     ("kraken", Fault("status", 200, code="EService:Unavailable")),
     ("kraken", Fault("status", 200, code="EService:Busy")),
     ("kraken", Fault("status", 200, code="EGeneral:Internal error")),
-    *((name, Fault("html200")) for name in sorted(EMULATORS)),
-    *((name, Fault("truncated")) for name in sorted(EMULATORS)),
+    *((name, Fault("html200")) for name in sorted(PAGING)),
+    *((name, Fault("truncated")) for name in sorted(PAGING)),
 ]
 RATE_LIMITED = [
     ("binance", Fault("status", 429)),
@@ -86,7 +87,7 @@ def test_rate_limit_answers_back_off_and_then_succeed(exchange, fault):
         assert [r.fault for r in attempts] == [fault.kind, fault.kind, None]
 
 
-@pytest.mark.parametrize("exchange", sorted(EMULATORS))
+@pytest.mark.parametrize("exchange", sorted(PAGING))
 @pytest.mark.parametrize("fault", [Fault("truncated"), Fault("html200"), Fault("empty200")])
 def test_a_broken_markets_answer_is_retried_not_taken_as_no_markets(exchange, fault):
     with EMULATORS[exchange](listings={symbol_of(exchange): "2020-01-01"}) as emu:
@@ -98,7 +99,7 @@ def test_a_broken_markets_answer_is_retried_not_taken_as_no_markets(exchange, fa
         assert len(loads) == 2
 
 
-@pytest.mark.parametrize("exchange", sorted(EMULATORS))
+@pytest.mark.parametrize("exchange", sorted(PAGING))
 def test_an_unknown_symbol_fails_at_once_naming_it(exchange):
     with EMULATORS[exchange](listings={symbol_of(exchange): "2020-01-01"}) as emu:
         missing = f"NOPE/{QUOTE[exchange]}"

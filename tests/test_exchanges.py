@@ -13,13 +13,14 @@ from tests.exchanges import (
     prelisting_days_empty_and_complete,
     run,
 )
-from titan_dagster.emulator import EMULATORS, Fault
+from titan_dagster.emulator import Fault
+from titan_dagster.exchange.paging import PAGING
 from titan_dagster.quality.assessments import missing_candles
 from titan_dagster.quality.healing import incomplete_days
 from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms
 from titan_dagster.warehouse import Warehouse
 
-EXCHANGES = sorted(EMULATORS)
+EXCHANGES = sorted(PAGING)
 
 
 @pytest.fixture

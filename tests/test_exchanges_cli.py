@@ -19,7 +19,7 @@ from tests.exchanges import (
     outage_recorded,
     prelisting_days_empty_and_complete,
 )
-from titan_dagster.emulator import EMULATORS
+from titan_dagster.exchange.paging import PAGING
 from titan_dagster.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_one_materialize_run_of_every_exchange_stores_what_each_serves(tmp_path, pg_url):
-    scenarios = [Scenario(exchange) for exchange in sorted(EMULATORS)]
+    scenarios = [Scenario(exchange) for exchange in sorted(PAGING)]
     with contextlib.ExitStack() as stack:
         emulators = [stack.enter_context(scenario.emulator()) for scenario in scenarios]
         config = tmp_path / "titan.yaml"

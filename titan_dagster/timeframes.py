@@ -23,8 +23,10 @@ def timeframe_ms(timeframe: str) -> int:
     return length
 
 
-def floor_ms(ts_ms: int, step_ms: int) -> int:
-    return ts_ms - ts_ms % step_ms
+def floor_ms(ts_ms: int, step_ms: int, offset_ms: int = 0) -> int:
+    """The slot of a grid of `step_ms` slots (placed `offset_ms` after the epoch's) holding
+    `ts_ms`."""
+    return ts_ms - (ts_ms - offset_ms) % step_ms
 
 
 def day_start_ms(day: date) -> int:

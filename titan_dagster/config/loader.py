@@ -10,15 +10,22 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from titan_dagster.calendars import calendar_of
 from titan_dagster.config.model import ExchangeSettings, TitanConfig
 from titan_dagster.exchange.catalog import exchange_timeframes
 from titan_dagster.exchange.paging import PAGING, paging_of
+from titan_dagster.sources.twelvedata.intervals import INTERVALS, TWELVEDATA
 from titan_dagster.timeframes import timeframe_ms
 
 CONFIG_ENV = "TITAN_CONFIG"
 DEFAULT_CONFIG = "titan.yaml"
 
 _SYMBOL = re.compile(r"[A-Z0-9]{1,20}/[A-Z0-9]{1,20}")
+_TICKER = re.compile(r"[A-Z][A-Z0-9]{0,9}(?:[.-][A-Z0-9]{1,4})?")
+_TWELVEDATA_FIELDS = {"symbols", "timeframes", "api_url", "api_key_env", "credits_per_minute",
+                      "credits_per_day"}
+# Twelve Data's free (Basic) plan, which a config that names no limits is held to.
+FREE_PLAN_PER_MINUTE, FREE_PLAN_PER_DAY = 8, 800
 _TOP_LEVEL = {"start", "exchanges", "quality"}
 _QUALITY_FIELDS = {"max_price_jump"}
 _EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url", "requests_per_second", "api_key_env",
@@ -116,14 +123,75 @@ def _parse_start(path: Path, value: Any) -> date:
 
 def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
     field = f"exchanges.{name}"
+    if name == TWELVEDATA:
+        return _parse_twelvedata(path, field, raw)
     timeframes_supported = exchange_timeframes(str(name))
     if timeframes_supported is None:
         raise ConfigError(path, "exchanges", f"{name!r} is not an exchange ccxt supports with "
                           "OHLCV candles (use ccxt's id, e.g. binance, kraken, okx)")
     if paging_of(str(name)) is None:
         raise ConfigError(path, "exchanges", f"{name!r}: titan_dagster does not know how "
-                          f"{name} pages its candles (supported: {', '.join(sorted(PAGING))}; "
+                          f"{name} pages its candles (supported: "
+                          f"{', '.join(sorted([*PAGING, TWELVEDATA]))}; "
                           "README: Adding an exchange)")
+    _check_fields(path, field, raw, _EXCHANGE_FIELDS, "api_key_env and secret_env")
+    symbols = _parse_list(path, f"{field}.symbols", _required(path, field, raw, "symbols"))
+    for i, symbol in enumerate(symbols):
+        if not isinstance(symbol, str) or not _SYMBOL.fullmatch(symbol):
+            raise ConfigError(path, f"{field}.symbols[{i}]", f"{symbol!r} is not a spot symbol "
+                              "like BTC/USDT (upper-case BASE/QUOTE)")
+    timeframes = _parse_timeframes(path, field, raw, timeframes_supported or None, name)
+    api_url = _parse_api_url(path, field, raw)
+    budget = raw.get("requests_per_second")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                               or not 0 < budget <= 1000):
+        raise ConfigError(path, f"{field}.requests_per_second",
+                          f"{budget!r} is not a number of requests per second (0 < n <= 1000)")
+    credentials = {key: _parse_env_name(path, field, raw, key)
+                   for key in ("api_key_env", "secret_env")}
+    return ExchangeSettings(name=str(name), symbols=tuple(symbols), timeframes=tuple(timeframes),
+                            api_url=api_url,
+                            requests_per_second=None if budget is None else float(budget),
+                            **credentials)
+
+
+def _parse_twelvedata(path: Path, field: str, raw: Any) -> ExchangeSettings:
+    """Twelve Data is not a ccxt exchange: its symbols are forex and metal pairs and US stock
+    tickers, its timeframes its own intervals, its budget credits per minute and per day."""
+    _check_fields(path, field, raw, _TWELVEDATA_FIELDS, "api_key_env")
+    symbols = _parse_list(path, f"{field}.symbols", _required(path, field, raw, "symbols"))
+    for i, symbol in enumerate(symbols):
+        if not isinstance(symbol, str) or not (_SYMBOL.fullmatch(symbol)
+                                               or _TICKER.fullmatch(symbol)):
+            raise ConfigError(path, f"{field}.symbols[{i}]", f"{symbol!r} is not a Twelve Data "
+                              "symbol: forex and metal pairs as upper-case BASE/QUOTE (EUR/USD, "
+                              "XAU/USD), US stocks as upper-case tickers (AAPL, BRK.B)")
+    timeframes = _parse_timeframes(path, field, raw, tuple(INTERVALS), TWELVEDATA)
+    for i, timeframe in enumerate(timeframes):
+        for symbol in symbols:
+            try:
+                calendar_of(TWELVEDATA, symbol).offset(timeframe_ms(timeframe))
+            except ValueError as error:
+                raise ConfigError(path, f"{field}.timeframes[{i}]",
+                                  f"{timeframe!r} for {symbol}: {error}") from None
+    api_key_env = _parse_env_name(path, field, raw, "api_key_env")
+    if api_key_env is None:
+        raise ConfigError(path, f"{field}.api_key_env", "missing required field: the name of "
+                          "the environment variable holding your Twelve Data API key, e.g. "
+                          "TWELVEDATA_API_KEY")
+    plan = {key: _parse_credits(path, field, raw, key, default)
+            for key, default in (("credits_per_minute", FREE_PLAN_PER_MINUTE),
+                                 ("credits_per_day", FREE_PLAN_PER_DAY))}
+    if plan["credits_per_minute"] > plan["credits_per_day"]:
+        raise ConfigError(path, f"{field}.credits_per_minute",
+                          f"{plan['credits_per_minute']} is more than credits_per_day "
+                          f"({plan['credits_per_day']})")
+    return ExchangeSettings(name=TWELVEDATA, symbols=tuple(symbols),
+                            timeframes=tuple(timeframes), api_url=_parse_api_url(path, field, raw),
+                            api_key_env=api_key_env, **plan)
+
+
+def _check_fields(path: Path, field: str, raw: Any, allowed: set[str], env_fields: str) -> None:
     if not isinstance(raw, dict):
         raise ConfigError(path, field,
                           f"expected a mapping with symbols and timeframes, got {raw!r}")
@@ -131,13 +199,12 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
     if secrets:
         raise ConfigError(path, f"{field}.{secrets[0]}", "credentials do not go in the config "
                           "file; put them in environment variables and name those with "
-                          "api_key_env and secret_env")
-    _reject_unknown(path, field, raw, _EXCHANGE_FIELDS)
-    symbols = _parse_list(path, f"{field}.symbols", _required(path, field, raw, "symbols"))
-    for i, symbol in enumerate(symbols):
-        if not isinstance(symbol, str) or not _SYMBOL.fullmatch(symbol):
-            raise ConfigError(path, f"{field}.symbols[{i}]", f"{symbol!r} is not a spot symbol "
-                              "like BTC/USDT (upper-case BASE/QUOTE)")
+                          f"{env_fields}")
+    _reject_unknown(path, field, raw, allowed)
+
+
+def _parse_timeframes(path: Path, field: str, raw: dict, offered: tuple[str, ...] | None,
+                      source: str) -> list:
     timeframes = _parse_list(path, f"{field}.timeframes", _required(path, field, raw, "timeframes"))
     for i, timeframe in enumerate(timeframes):
         where = f"{field}.timeframes[{i}]"
@@ -145,28 +212,33 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
             timeframe_ms(str(timeframe))
         except ValueError as error:
             raise ConfigError(path, where, str(error)) from None
-        if timeframes_supported and timeframe not in timeframes_supported:
-            raise ConfigError(path, where, f"{timeframe!r} is not offered by {name} "
-                              f"(it offers {', '.join(timeframes_supported)})")
+        if offered and timeframe not in offered:
+            raise ConfigError(path, where, f"{timeframe!r} is not offered by {source} "
+                              f"(it offers {', '.join(offered)})")
+    return timeframes
+
+
+def _parse_api_url(path: Path, field: str, raw: dict) -> str | None:
     api_url = raw.get("api_url")
     if api_url is not None:
         _check_api_url(path, f"{field}.api_url", api_url)
-    budget = raw.get("requests_per_second")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
-                               or not 0 < budget <= 1000):
-        raise ConfigError(path, f"{field}.requests_per_second",
-                          f"{budget!r} is not a number of requests per second (0 < n <= 1000)")
-    credentials = {}
-    for key in ("api_key_env", "secret_env"):
-        value = raw.get(key)
-        if value is not None and not (isinstance(value, str) and _ENV_NAME.fullmatch(value)):
-            raise ConfigError(path, f"{field}.{key}", f"{value!r} is not an environment "
-                              "variable name like BINANCE_API_KEY (upper case, digits, _)")
-        credentials[key] = value
-    return ExchangeSettings(name=str(name), symbols=tuple(symbols), timeframes=tuple(timeframes),
-                            api_url=api_url,
-                            requests_per_second=None if budget is None else float(budget),
-                            **credentials)
+    return api_url
+
+
+def _parse_env_name(path: Path, field: str, raw: dict, key: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not (isinstance(value, str) and _ENV_NAME.fullmatch(value)):
+        raise ConfigError(path, f"{field}.{key}", f"{value!r} is not an environment "
+                          "variable name like BINANCE_API_KEY (upper case, digits, _)")
+    return value
+
+
+def _parse_credits(path: Path, field: str, raw: dict, key: str, default: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000_000:
+        raise ConfigError(path, f"{field}.{key}", f"{value!r} is not a whole number of credits "
+                          "(your Twelve Data plan's limit, e.g. 8 per minute and 800 per day)")
+    return value
 
 
 def _parse_list(path: Path, field: str, value: Any) -> list:

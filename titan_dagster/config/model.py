@@ -16,6 +16,9 @@ class ExchangeSettings:
     # config file travels (commits, run config, the UI) where secrets must not.
     api_key_env: str | None = None
     secret_env: str | None = None
+    # A metered source's plan (Twelve Data): credits all runs share per minute and per UTC day.
+    credits_per_minute: int | None = None
+    credits_per_day: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Dagster resources: thin configuration shells around the plain warehouse and exchange code."""
+"""Dagster resources: thin configuration shells around the plain warehouse and source code."""
 
 import logging
 
@@ -8,6 +8,10 @@ from pydantic import PrivateAttr
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.retry import RetryPolicy
+from titan_dagster.ingest.source import Source
+from titan_dagster.sources.twelvedata.client import TwelveDataClient
+from titan_dagster.sources.twelvedata.credits import CreditBudget, CreditLedger
+from titan_dagster.sources.twelvedata.intervals import TWELVEDATA
 from titan_dagster.warehouse import DATABASE_URL_ENV, Warehouse
 
 
@@ -41,16 +45,23 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class ExchangeResource(dg.ConfigurableResource):
-    """How titan_dagster talks to exchanges: retries, timeouts and concurrency, shared by
-    every configured exchange."""
+    """How titan_dagster talks to exchanges and sources: retries, timeouts and concurrency,
+    shared by every configured one."""
 
     max_attempts: int = 8
     timeout_ms: int = 10_000
     max_concurrent_symbols: int = 8
 
     def client(self, settings: ExchangeSettings, logger: logging.Logger | None = None,
-               budget_share: float = 1.0) -> ExchangeClient:
-        """`logger`: pass context.log so that retries show in the run's log in the UI."""
-        return ExchangeClient(settings, retry=RetryPolicy(max_attempts=self.max_attempts),
-                              timeout_ms=self.timeout_ms, logger=logger,
+               budget_share: float = 1.0, credits: CreditLedger | None = None) -> Source:
+        """`logger`: pass context.log so that retries show in the run's log in the UI.
+        `credits`: where a metered source (Twelve Data) counts the day's credits, shared by
+        every run: the warehouse."""
+        retry = RetryPolicy(max_attempts=self.max_attempts)
+        if settings.name == TWELVEDATA:
+            budget = CreditBudget(settings.name, settings.credits_per_minute,
+                                  settings.credits_per_day, budget_share, credits)
+            return TwelveDataClient(settings, budget, retry=retry, timeout_ms=self.timeout_ms,
+                                    logger=logger)
+        return ExchangeClient(settings, retry=retry, timeout_ms=self.timeout_ms, logger=logger,
                               budget_share=budget_share)

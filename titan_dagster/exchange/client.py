@@ -80,8 +80,9 @@ class ExchangeClient:
                           self.name, served, self.page_limit, served)
             self._cap = served
 
-    def listing_ms(self, symbol: str) -> int | None:
-        """When the exchange says the market was listed, where it says so reliably."""
+    async def listing_ms(self, symbol: str, timeframe: str) -> int | None:
+        """When the exchange says the market was listed, where it says so reliably (from the
+        markets already loaded: no request)."""
         if not self.paging.listing_time:
             return None
         created = self._exchange.markets[symbol].get("created")
@@ -163,9 +164,11 @@ class ExchangeClient:
         return bool(self._exchange.markets[symbol].get("active", True))
 
     async def fetch_ohlcv(self, symbol: str, timeframe: str, since: int, limit: int,
-                          *, expect_rows: bool) -> list[list]:
+                          *, until: int | None = None, expect_rows: bool) -> list[list]:
         """One page of candles at or after `since`, as [ts_ms, open, high, low, close, volume]
-        with decimal strings. With expect_rows, an empty answer is retried like a fault."""
+        with decimal strings. With expect_rows, an empty answer is retried like a fault.
+        ccxt asks by `since` and `limit`; `until` (where the pager's span ends) is the
+        paging semantics' business."""
 
         async def fetch() -> list[list]:
             self.requests[(symbol, timeframe)] += 1

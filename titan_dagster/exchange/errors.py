@@ -6,9 +6,9 @@ class ExchangeAccessError(Exception):
 
 
 class SymbolNotAvailable(ExchangeAccessError):
-    """The exchange has no spot market for a configured symbol."""
+    """The exchange has no spot market (or the source no symbol) for a configured symbol."""
 
-    def __init__(self, exchange: str, symbol: str, detail: str):
-        super().__init__(f"{exchange} has no spot market {symbol!r}: {detail}")
+    def __init__(self, exchange: str, symbol: str, detail: str, kind: str = "spot market"):
+        super().__init__(f"{exchange} has no {kind} {symbol!r}: {detail}")
         self.exchange = exchange
         self.symbol = symbol

@@ -28,6 +28,12 @@ class Paging:
     # ccxt's market['created'] is the exchange's listing time (OKX listTime): windows before
     # it need no request (one request of the window just before it checks the claim).
     listing_time: bool = False
+    # The listing time is the source's own first candle of the series (Twelve Data's
+    # /earliest_timestamp), an answer to "what is there before it": no request checks it.
+    trust_listing: bool = False
+    # The source serves the candle still forming, stored as open (closed = false) until it
+    # closes. Twelve Data's forming bar is left alone: every request costs a credit.
+    open_candles: bool = True
     # Exchange error codes that mean "try again": ccxt maps some of them to a plain
     # ExchangeError (Bybit 10016, Coinbase INTERNAL), which is not in its retryable family.
     transient_codes: frozenset[str] = frozenset()

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from titan_dagster.exchange.client import ExchangeClient
+from titan_dagster.calendars import calendar_of, has_volume
 from titan_dagster.exchange.errors import ExchangeAccessError
 from titan_dagster.ingest.day_ledger import DayLedger, DayRecord
 from titan_dagster.ingest.pages import Page, fetch_span, fetch_window
-from titan_dagster.quality.ranges import slots_to_ranges
+from titan_dagster.ingest.source import Source
 from titan_dagster.quality.validation import CheckedRows, check_rows
+from titan_dagster.ranges import slots_to_ranges
 from titan_dagster.timeframes import (
     DAY_MS,
     day_start_ms,
@@ -34,12 +35,12 @@ from titan_dagster.warehouse.batch import Batch
 SETTLE_MS = 5_000
 
 
-def settle_wait_s(now: int, step: int, last_day: date) -> float:
+def settle_wait_s(now: int, step: int, last_day: date, offset: int = 0) -> float:
     """How long to wait before fetching up to `last_day`, so that the candle which closed
     moments ago is fetched as closed. A refresh ticks right at the close: without the wait a
     fast run would store that candle as open and the newest closed one would be a whole
-    candle old, the faster the run the staler the warehouse."""
-    since_close = now % step
+    candle old, the faster the run the staler the warehouse. `offset`: the slot grid's."""
+    since_close = (now - offset) % step
     just_closed_open = now - since_close - step
     if since_close >= SETTLE_MS or just_closed_open >= day_start_ms(last_day) + DAY_MS:
         return 0.0
@@ -82,7 +83,7 @@ class SymbolOutcome:
         return min(seen, default=None)
 
 
-async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterable[str],
+async def backfill(client: Source, warehouse: Warehouse, symbols: Iterable[str],
                    timeframes: Iterable[str], first_day: date, last_day: date,
                    *, max_concurrent_symbols: int = 8,
                    run_id: str | None = None) -> AsyncIterator[SymbolOutcome]:
@@ -106,7 +107,7 @@ async def backfill(client: ExchangeClient, warehouse: Warehouse, symbols: Iterab
             task.cancel()
 
 
-async def backfill_symbol(client: ExchangeClient, warehouse: Warehouse, symbol: str,
+async def backfill_symbol(client: Source, warehouse: Warehouse, symbol: str,
                           timeframes: tuple[str, ...], first_day: date,
                           last_day: date, run_id: str | None = None) -> SymbolOutcome:
     outcome = SymbolOutcome(client.name, symbol)
@@ -120,12 +121,13 @@ async def backfill_symbol(client: ExchangeClient, warehouse: Warehouse, symbol: 
     return outcome
 
 
-async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbol: str,
+async def backfill_timeframe(client: Source, warehouse: Warehouse, symbol: str,
                              timeframe: str, first_day: date, last_day: date,
                              run_id: str | None = None) -> TimeframeOutcome:
     step = timeframe_ms(timeframe)
-    await asyncio.sleep(settle_wait_s(now_ms(), step, last_day))
-    closed_until = floor_ms(now_ms() - SETTLE_MS, step)
+    offset = calendar_of(client.name, symbol).offset(step)
+    await asyncio.sleep(settle_wait_s(now_ms(), step, last_day, offset))
+    closed_until = floor_ms(now_ms() - SETTLE_MS, step, offset)
     requests_before = client.requests[(symbol, timeframe)]
     done = await asyncio.to_thread(warehouse.settled_days, client.name, symbol, timeframe,
                                    first_day, last_day)
@@ -134,7 +136,8 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
     for run_first, run_last in contiguous_runs(todo):
         start = day_start_ms(run_first)
         end = min(day_start_ms(run_last) + DAY_MS, closed_until)
-        reaches_now = end == closed_until
+        # Only where the source serves the candle still forming is it asked for.
+        reaches_now = end == closed_until and client.paging.open_candles
         if end < start or (end == start and not reaches_now):
             continue
         await asyncio.to_thread(warehouse.clear_rejects, client.name, symbol, timeframe,
@@ -149,7 +152,7 @@ async def backfill_timeframe(client: ExchangeClient, warehouse: Warehouse, symbo
     return outcome
 
 
-def served_from(client: ExchangeClient, step: int, now: int) -> int:
+def served_from(client: Source, step: int, now: int) -> int:
     """The oldest open time the exchange's REST API still serves (0: all of history).
     Kraken serves only its last `reach` candles; a margin keeps a run that takes a while
     from asking for a slot that slipped out of reach meanwhile."""
@@ -167,10 +170,13 @@ class _Window:
     """One contiguous run of days being fetched: validates what arrives and settles each day
     once it is covered."""
 
-    def __init__(self, client: ExchangeClient, symbol: str, timeframe: str, end: int,
+    def __init__(self, client: Source, symbol: str, timeframe: str, end: int,
                  served_from: int):
         self.client, self.symbol, self.timeframe = client, symbol, timeframe
         self.step = timeframe_ms(timeframe)
+        self.calendar = calendar_of(client.name, symbol)
+        self.offset = self.calendar.offset(self.step)
+        self.volume_required = has_volume(client.name, symbol)
         self.end = end
         self.served_from = served_from  # older slots are beyond the exchange's reach
         self.stored_before: set[int] = set()  # candles stored from before, beyond reach now
@@ -219,12 +225,18 @@ class _Window:
 
     async def _pages(self, fetch_from: int, end: int,
                      reaches_now: bool) -> AsyncIterator[Page]:
-        """The pages from `fetch_from`. Where the exchange gives a listing time, the
-        requests before it are spared: only the window just before it is asked, and the
-        claim is believed only if that window is empty."""
-        listed = self.client.listing_ms(self.symbol)
-        skip_to = None if listed is None else min(floor_ms(listed, self.step), end)
-        if skip_to is not None and skip_to > fetch_from:
+        """The pages from `fetch_from`. Where the source gives a listing time, the requests
+        before it are spared: a source's own first candle of the series (Twelve Data's
+        /earliest_timestamp) answers for the time before it; an exchange's listing claim
+        is checked by asking the window just before it, and believed only if that is empty."""
+        listed = None
+        if self.client.paging.listing_time and fetch_from < end:
+            listed = await self.client.listing_ms(self.symbol, self.timeframe)
+        skip_to = None if listed is None else min(floor_ms(listed, self.step, self.offset), end)
+        if skip_to is not None and skip_to > fetch_from and self.client.paging.trust_listing:
+            yield Page([], skip_to)
+            fetch_from = skip_to
+        elif skip_to is not None and skip_to > fetch_from:
             probe_from = max(fetch_from, skip_to - self.client.page_limit * self.step)
             probe = await fetch_span(self.client, self.symbol, self.timeframe, probe_from,
                                      skip_to)
@@ -241,14 +253,14 @@ class _Window:
                 yield page
 
     def check(self, rows: list[list], start: int, end: int) -> CheckedRows:
-        return check_rows(rows, self.step, start, end, now_ms())
+        return check_rows(rows, self.step, start, end, now_ms(), offset_ms=self.offset,
+                          volume_required=self.volume_required)
 
     def check_open_into(self, batch: Batch, rows: list[list]) -> None:
         """Candles not closed yet are stored as open; an invalid one is simply not stored
         (it will be checked again once closed)."""
         for row in rows:
-            checked = check_rows([row], self.step, row[0], row[0] + self.step, now_ms())
-            batch.open_candles.extend(checked.valid)
+            batch.open_candles.extend(self.check([row], row[0], row[0] + self.step).valid)
 
     @staticmethod
     def day_of(ts: int | None, start: int, end: int) -> int:
@@ -259,7 +271,7 @@ class _Window:
 
     def slot_of(self, ts: int | None, start: int, end: int) -> int | None:
         """The candle slot a rejected row occupies, if it has one in the span."""
-        if ts is None or not start <= ts < end or ts % self.step:
+        if ts is None or not start <= ts < end or (ts - self.offset) % self.step:
             return None
         return ts
 
@@ -268,14 +280,16 @@ class _Window:
         targeted request: what is then served valid is stored, what is still invalid stays
         quarantined, and what the exchange still lacks is an exchange-side gap. Slots beyond
         the exchange's reach that are not stored are "not served": the day is then not
-        complete, and not fetched again either."""
+        complete, and not fetched again either. Only the slots the market's calendar expects
+        can be holes: a closed market's hours are not."""
         day_end = min(day.start_ms + DAY_MS, self.end)
         unreached = range(day.start_ms, min(day_end, self.served_from), self.step)
         unserved = [ts for ts in unreached if ts not in self.stored_before]
         day.valid += len(unreached) - len(unserved)
         if self.history_from is not None:
             first = max(day.start_ms, self.history_from, self.served_from)
-            expected = range(first + (-first) % self.step, day_end, self.step)
+            expected = (ts for a, b in self.calendar.expected(first, day_end, self.step)
+                        for ts in range(a, b, self.step))
             holes = slots_to_ranges((ts for ts in expected if ts not in day.seen), self.step)
             for hole_start, hole_end in holes:
                 await self._heal(batch, day, hole_start, hole_end)

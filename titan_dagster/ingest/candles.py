@@ -8,7 +8,8 @@ _MAX_EXPONENT = 40
 # surrounding spaces and non-ASCII digits ('1_000', ' 1', '１'), which no exchange means.
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
-Candle = tuple[int, str, str, str, str, str]  # ts_ms, open, high, low, close, volume
+# ts_ms, open, high, low, close, volume (None where the source has no volume)
+Candle = tuple[int, str, str, str, str, str | None]
 VALUE_COLUMNS = ["open", "high", "low", "close", "volume"]
 
 

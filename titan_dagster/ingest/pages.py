@@ -12,6 +12,9 @@ On forward exchanges the first request of a window also finds a symbol's first c
 the window precedes the listing, and every later page starts where the previous one ended.
 The remaining pages' starts are then known and they are fetched concurrently, then handed
 over in order so that days complete in order.
+
+A page's window holds as many slots as the market's calendar expects candles in one answer:
+a week of closed forex weekends is no reason for more requests.
 """
 
 import asyncio
@@ -19,8 +22,9 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from titan_dagster.exchange.client import ExchangeClient
+from titan_dagster.calendars import CRYPTO, calendar_of
 from titan_dagster.exchange.errors import ExchangeAccessError
+from titan_dagster.ingest.source import Source
 from titan_dagster.timeframes import floor_ms, now_ms, timeframe_ms
 
 
@@ -33,7 +37,7 @@ class Page:
     unsettled: list[list] = field(default_factory=list)  # after the span, not closed: open
 
 
-async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, start: int,
+async def fetch_window(client: Source, symbol: str, timeframe: str, start: int,
                        end: int, *, with_open: bool = False,
                        prefetch: int = 4) -> AsyncIterator[Page]:
     """Pages of the closed candles with open time in [start, end), in time order. With
@@ -41,6 +45,7 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
     asks for the candles after it, which are still open, at no extra request."""
     step = timeframe_ms(timeframe)
     extra = _OPEN_SLOTS if with_open else 0
+    calendar = calendar_of(client.name, symbol)
     cursor = start
     if client.paging.since == "forward":
         # One request over the whole range: it starts at the first candle, however far.
@@ -52,7 +57,7 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
     try:
         while cursor < end or pending:
             while cursor < end and len(pending) < prefetch:
-                until = min(end, cursor + client.page_limit * step)
+                until = calendar.span_end(cursor, step, _window_slots(client, calendar), end)
                 pending.append(asyncio.create_task(fetch_span(
                     client, symbol, timeframe, cursor, until,
                     _open_slots(client, step, cursor, end, extra))))
@@ -68,7 +73,7 @@ async def fetch_window(client: ExchangeClient, symbol: str, timeframe: str, star
             task.cancel()
 
 
-async def fetch_span(client: ExchangeClient, symbol: str, timeframe: str, since: int,
+async def fetch_span(client: Source, symbol: str, timeframe: str, since: int,
                      until: int, extra: int = 0) -> Page:
     """Everything the exchange has in [since, until): one request, or more where an answer
     left part of the span unconfirmed (a cap below the one asked for, junk rows taking
@@ -106,7 +111,16 @@ def _page(answers: list["_Answer"], until: int, extra: int) -> Page:
                 if extra else [])
 
 
-def _open_slots(client: ExchangeClient, step: int, since: int, end: int, extra: int) -> int:
+def _window_slots(client: Source, calendar) -> int:
+    """Expected candles a page's window may hold. Where markets close, some room is left for
+    the bars sources serve in closed hours (stray weekend bars): a window that overflows its
+    answer costs one more request, never a candle."""
+    if calendar is CRYPTO:
+        return client.page_limit
+    return client.page_limit - client.page_limit // _STRAY_ROOM
+
+
+def _open_slots(client: Source, step: int, since: int, end: int, extra: int) -> int:
     """The open candles a request from `since` asks for: only the one whose page reaches
     `end` with room for them to spare."""
     return extra if end - since <= (client.page_limit - extra) * step else 0
@@ -121,6 +135,8 @@ def _joined(page: Page, then: Page) -> Page:
 
 # The candle that closed moments ago (still settling) and the one open now.
 _OPEN_SLOTS = 2
+# One slot in this many is left free in a page's window where markets close.
+_STRAY_ROOM = 100
 # Each follow-up asks for less than the answer before it; an exchange whose answers do not
 # shrink the unconfirmed part is failing, not paging.
 _MAX_REQUESTS_PER_SPAN = 64
@@ -142,13 +158,14 @@ class _Answer:
     confirmed_until: int
 
 
-async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: int,
+async def _request(client: Source, symbol: str, timeframe: str, since: int,
                    until: int, extra: int = 0) -> _Answer:
     step = timeframe_ms(timeframe)
+    offset = calendar_of(client.name, symbol).offset(step)
     want = min(client.page_limit, -(-(until - since) // step) + extra)
     forward = client.paging.since == "forward"
     requested_at = now_ms()
-    served = await client.fetch_ohlcv(symbol, timeframe, since, want,
+    served = await client.fetch_ohlcv(symbol, timeframe, since, want, until=until,
                                       expect_rows=forward and client.is_trading(symbol))
     # Rows without a usable open time cannot be placed: validation quarantines them.
     malformed = [row for row in served if type(row[0]) is not int]
@@ -165,11 +182,11 @@ async def _request(client: ExchangeClient, symbol: str, timeframe: str, since: i
     elif forward:
         # Rows the exchange put in a full page from before `since` count too: they took
         # places, so a page short of in-window rows is not the end of what it has.
-        lo, hi = since, floor_ms(max(real), step) + step
+        lo, hi = since, floor_ms(max(real), step, offset) + step
     else:
         # The newest rows of the window: nothing newer is missing unless the page was full.
-        lo = floor_ms(min(real), step)
-        hi = floor_ms(max(real), step) + step if full else until
+        lo = floor_ms(min(real), step, offset)
+        hi = floor_ms(max(real), step, offset) + step if full else until
     in_span = [row for row in rows if row[0] < until and row[0] <= requested_at]
     return _Answer(
         since, requested_at, in_span + malformed,

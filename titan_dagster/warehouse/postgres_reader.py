@@ -28,15 +28,18 @@ def read_postgres(conn: psycopg.Connection, clauses: str, params: dict, include_
     buffer.seek(0)
     names = ["ts", *VALUE_COLUMNS, *(["closed"] if include_open else [])]
     values = str if exact else np.float64
-    frame = pd.read_csv(buffer, sep="\t", header=None, names=names,
+    frame = pd.read_csv(buffer, sep="\t", header=None, names=names, na_values=["\\N"],
+                        keep_default_na=False,
                         dtype={"ts": np.int64, **dict.fromkeys(VALUE_COLUMNS, values),
                                "closed": str})
     frame["ts"] = pd.to_datetime(frame["ts"], unit="ms", utc=True)
     if exact:
         for column in VALUE_COLUMNS:
             # Prices repeat (a close is mostly the next open): one Decimal per distinct text.
+            # A NULL (no volume) factorizes to code -1, which picks the None at the end.
             codes, uniques = pd.factorize(frame[column])
-            frame[column] = np.array([Decimal(text) for text in uniques], dtype=object)[codes]
+            frame[column] = np.array([*(Decimal(text) for text in uniques), None],
+                                     dtype=object)[codes]
     if include_open:
         frame["closed"] = frame["closed"] == "t"
     return frame

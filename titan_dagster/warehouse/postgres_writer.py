@@ -127,5 +127,9 @@ def _copy_lines(candles: Sequence[Candle], closed: str, prefix: str = "") -> str
     if not candles:
         return ""
     times = np.datetime_as_string(np.array([c[0] for c in candles], dtype="datetime64[ms]"))
-    return "".join(f"{prefix}{t}+00\t{o}\t{h}\t{lo}\t{c}\t{v}\t{closed}\n"
-                   for t, (_, o, h, lo, c, v) in zip(times.tolist(), candles, strict=True))
+    return "".join(
+        f"{prefix}{t}+00\t{o}\t{h}\t{lo}\t{c}\t{_NULL if v is None else v}\t{closed}\n"
+        for t, (_, o, h, lo, c, v) in zip(times.tolist(), candles, strict=True))
+
+
+_NULL = "\\N"  # COPY's NULL: a series without volume

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import sqlalchemy as sa
 
+from titan_dagster.calendars import calendar_of
 from titan_dagster.ingest.candles import VALUE_COLUMNS
 from titan_dagster.timeframes import timeframe_ms, to_datetime, to_ms
 from titan_dagster.warehouse.batch import Batch
@@ -105,8 +106,9 @@ class Warehouse:
     @reconnecting
     def missing_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
                        end_ms: int) -> list[tuple[int, int]]:
-        """Open-time ranges [a, b) in [start_ms, end_ms) with no stored candle, ignoring
-        everything before the first stored candle of the timeframe (not listed yet)."""
+        """Open-time ranges [a, b) in [start_ms, end_ms) where the market's calendar expects a
+        candle and none is stored, ignoring everything before the first stored candle of the
+        timeframe (not listed yet). A closed market's hours are never missing."""
         step = timeframe_ms(timeframe)
         first = self.first_candle_ms(exchange, symbol, timeframe)
         if first is None or max(start_ms, first) >= end_ms:
@@ -120,14 +122,16 @@ class Warehouse:
                 "timeframe = :tf AND ts >= :a AND ts < :b AND closed = TRUE"), params).one()
             inner = conn.execute(sa.text(gaps_between_candles(self.backend)), params).all()
         if edges[0] is None:
-            return [(start_ms, end_ms)]
-        lo, hi = self._ms(edges[0]), self._ms(edges[1])
-        ranges = [(self._ms(a) + step, self._ms(b)) for a, b in inner]
-        if lo > start_ms:
-            ranges.insert(0, (start_ms, lo))
-        if hi + step < end_ms:
-            ranges.append((hi + step, end_ms))
-        return ranges
+            ranges = [(start_ms, end_ms)]
+        else:
+            lo, hi = self._ms(edges[0]), self._ms(edges[1])
+            ranges = [(self._ms(a) + step, self._ms(b)) for a, b in inner]
+            if lo > start_ms:
+                ranges.insert(0, (start_ms, lo))
+            if hi + step < end_ms:
+                ranges.append((hi + step, end_ms))
+        calendar = calendar_of(exchange, symbol)
+        return [expected for a, b in ranges for expected in calendar.expected(a, b, step)]
 
     @reconnecting
     def price_outliers(self, exchange: str, symbol: str, timeframe: str, start: datetime,
@@ -202,6 +206,26 @@ class Warehouse:
         return all((s, tf) in done for s in symbols for tf in timeframes)
 
     @reconnecting
+    def credits_used(self, source: str, day: date) -> int:
+        """Credits a metered source charged on a UTC day, by every run."""
+        used = self._scalar("SELECT used FROM source_credits WHERE source = :s AND day = :d",
+                            {"s": source, "d": self._day(day)})
+        return int(used or 0)
+
+    @reconnecting
+    def spend_credit(self, source: str, day: date, limit: int) -> bool:
+        """Reserves one credit of the day unless `limit` are used: one atomic statement, so
+        runs in separate processes never overspend together."""
+        query = sa.text("INSERT INTO source_credits (source, day, used) VALUES (:s, :d, 1) "
+                        "ON CONFLICT (source, day) DO UPDATE SET used = source_credits.used + 1 "
+                        "WHERE source_credits.used < :limit RETURNING used")
+        with self.engine.begin() as conn:
+            if limit < 1:
+                return False
+            return conn.execute(query, {"s": source, "d": self._day(day),
+                                        "limit": limit}).first() is not None
+
+    @reconnecting
     def read_candles(self, exchange: str, symbol: str, timeframe: str,
                      start: datetime | None = None, end: datetime | None = None,
                      include_open: bool = False, exact: bool = True) -> pd.DataFrame:
@@ -227,7 +251,8 @@ class Warehouse:
             frame["closed"] = frame["closed"].astype(bool)
         frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
         for column in VALUE_COLUMNS:
-            frame[column] = frame[column].map(Decimal if exact else float)
+            frame[column] = frame[column].map(Decimal, na_action="ignore") if exact \
+                else pd.to_numeric(frame[column]).astype("float64")
         return frame
 
     @reconnecting

@@ -5,10 +5,15 @@ from datetime import timedelta
 
 import dagster as dg
 
+from titan_dagster.calendars import calendar_of
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.defs.automation.lanes import LANE_TAG, refresh_lane, run_active
 from titan_dagster.defs.ohlcv.assets import REFRESH_SHARE, ohlcv_asset_key
 from titan_dagster.defs.resources import WarehouseResource
+from titan_dagster.ingest.source import paging_of_source
+from titan_dagster.timeframes import timeframe_ms, to_ms
+
+MINUTE_MS = 60_000
 
 # After midnight, yesterday's last candles close; the refresh finishes the day in this time,
 # after which any leftover is the heal sensor's.
@@ -31,8 +36,24 @@ def refresh_job(exchange: ExchangeSettings):
     )
 
 
-def refresh_run_config(exchange: ExchangeSettings) -> dict:
-    return {"ops": {f"ohlcv_{exchange.name}": {"config": {"budget_share": REFRESH_SHARE}}}}
+def refresh_run_config(exchange: ExchangeSettings, timeframes: list[str] | None = None) -> dict:
+    config: dict = {"budget_share": REFRESH_SHARE}
+    if timeframes:
+        config["timeframes"] = timeframes
+    return {"ops": {f"ohlcv_{exchange.name}": {"config": config}}}
+
+
+def closed_at(exchange: ExchangeSettings, tick: int) -> list[str]:
+    """The timeframes with a candle, of any of the symbols, that closed in the minute up to
+    `tick` by its market's calendar."""
+    due = []
+    for timeframe in exchange.timeframes:
+        step = timeframe_ms(timeframe)
+        if any(calendar_of(exchange.name, symbol).expected(tick - MINUTE_MS - step + 1,
+                                                            tick - step + 1, step)
+               for symbol in exchange.symbols):
+            due.append(timeframe)
+    return due
 
 
 def build_refresh_schedule(exchange: ExchangeSettings,
@@ -44,6 +65,14 @@ def build_refresh_schedule(exchange: ExchangeSettings,
         if run_active(context.instance, {LANE_TAG: refresh_lane(exchange.name)[LANE_TAG]}):
             return dg.SkipReason(f"the previous {exchange.name} refresh is still running")
         tick = context.scheduled_execution_time
+        run_config = refresh_run_config(exchange)
+        if not paging_of_source(exchange.name).open_candles:
+            # A source without open candles (Twelve Data, a credit a request) has nothing
+            # new until one of its candles closes.
+            due = closed_at(exchange, to_ms(tick))
+            if not due:
+                return dg.SkipReason(f"no {exchange.name} candle closed at {tick:%H:%M}")
+            run_config = refresh_run_config(exchange, due)
         today, yesterday = tick.date(), tick.date() - timedelta(days=1)
         since_midnight = tick - tick.replace(hour=0, minute=0, second=0, microsecond=0)
         first = today
@@ -52,7 +81,7 @@ def build_refresh_schedule(exchange: ExchangeSettings,
             first = yesterday
         return dg.RunRequest(
             run_key=f"refresh:{exchange.name}:{tick:%Y-%m-%dT%H:%M}",
-            run_config=refresh_run_config(exchange),  # a request's config replaces the job's
+            run_config=run_config,  # a request's config replaces the job's
             tags={**refresh_lane(exchange.name),
                   "dagster/asset_partition_range_start": first.isoformat(),
                   "dagster/asset_partition_range_end": today.isoformat()})

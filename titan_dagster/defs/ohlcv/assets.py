@@ -10,6 +10,7 @@ import time
 import dagster as dg
 from pydantic import Field
 
+from titan_dagster.calendars import CRYPTO, calendar_of
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.defs.ohlcv.checks import check_result, check_specs, evaluate
 from titan_dagster.defs.ohlcv.metadata import materialization_metadata
@@ -18,6 +19,7 @@ from titan_dagster.defs.ohlcv.table_schema import OHLCV_COLUMNS, OHLCV_TABLE
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
 from titan_dagster.ingest.backfill import backfill
 from titan_dagster.ingest.threaded import iterate_in_thread
+from titan_dagster.sources.twelvedata.intervals import TWELVEDATA
 
 # The minute refresh and the backfills share an exchange's requests_per_second like this,
 # so that both run at once within the budget and a backfill never starves the refresh. The
@@ -52,11 +54,11 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
         dg.AssetSpec(
             key,
             group_name=settings.name,
-            description=f"{symbol} spot candles from {settings.name} ({timeframes}); partition "
-                        f"= the candles whose open time falls on that UTC day. Rows live in "
-                        f"table `{OHLCV_TABLE}` with exchange='{settings.name}', "
-                        f"symbol='{symbol}'.",
-            kinds={"ccxt", warehouse_kind},
+            description=f"{symbol} {_market(settings.name, symbol)} candles from "
+                        f"{settings.name} ({timeframes}); partition = the candles whose open "
+                        f"time falls on that UTC day. Rows live in table `{OHLCV_TABLE}` with "
+                        f"exchange='{settings.name}', symbol='{symbol}'.",
+            kinds={"twelvedata" if settings.name == TWELVEDATA else "ccxt", warehouse_kind},
             metadata={
                 "dagster/column_schema": OHLCV_COLUMNS,
                 "dagster/table_name": OHLCV_TABLE,
@@ -91,7 +93,8 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                          f"{first_day} to {last_day} into {store.display_url}")
 
         async def run():
-            async with exchanges.client(settings, context.log, config.budget_share) as client:
+            async with exchanges.client(settings, context.log, config.budget_share,
+                                        store) as client:
                 async for outcome in backfill(
                         client, store, selected, chosen, first_day, last_day,
                         max_concurrent_symbols=exchanges.max_concurrent_symbols,
@@ -134,6 +137,14 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
             )
 
     return ohlcv_assets
+
+
+def _market(source: str, symbol: str) -> str:
+    """What kind of market the candles are of, with its hours where they close."""
+    calendar = calendar_of(source, symbol)
+    if calendar is CRYPTO:
+        return "spot"
+    return f"{calendar.name} ({calendar.hours})"
 
 
 def _chosen_timeframes(settings: ExchangeSettings, requested: list[str]) -> tuple[str, ...]:

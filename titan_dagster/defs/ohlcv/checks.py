@@ -14,13 +14,16 @@ from titan_dagster.warehouse import Warehouse
 CHECKS = {
     "valid_candles": "No row the exchange served for these days broke the candle schema "
                      "(broken rows sit in ohlcv_rejects, never in ohlcv). Error.",
-    "no_gaps": "Every closed candle since the symbol's first is stored. Error while a hole "
-               "could be re-fetched; warning for gaps the exchange confirmed it does not have "
-               "and for candles its REST API no longer serves (Kraken: only its last 720).",
+    "no_gaps": "Every closed candle the market's calendar expects since the symbol's first "
+               "is stored (forex, metals and US stocks close; crypto never does). Error while "
+               "a hole could be re-fetched; warning for gaps the exchange confirmed it does not "
+               "have and for candles its REST API no longer serves (Kraken: only its last 720).",
     "no_price_jumps": "No open jumps from the previous close, and no close spikes away from "
                       "both neighbours, by more than quality.max_price_jump. Warning.",
-    "fresh": "The newest stored candle of each timeframe opened at most two timeframes and a "
-             "minute ago. Error.",
+    "fresh": "The candle each timeframe's market calendar expects after the newest stored "
+             "one closed less than a minute ago (24/7: the newest opened at most two "
+             "timeframes and a minute ago). While the market is closed it says since when. "
+             "Error.",
 }
 
 

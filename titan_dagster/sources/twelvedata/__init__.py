@@ -1,0 +1,1 @@
+"""Twelve Data: forex, metals and US stocks, over its REST API (/time_series)."""
