@@ -31,6 +31,10 @@ class Paging:
     # The listing time is the source's own first candle of the series (Twelve Data's
     # /earliest_timestamp), an answer to "what is there before it": no request checks it.
     trust_listing: bool = False
+    # A window answer holding fewer candles than asked for is everything the window has:
+    # the source serves up to what is asked (Twelve Data's outputsize, up to 5000), never a
+    # lower cap of its own. Without this, only what lies after its oldest row is confirmed.
+    exact_cap: bool = False
     # The source serves the candle still forming, stored as open (closed = false) until it
     # closes. Twelve Data's forming bar is left alone: every request costs a credit.
     open_candles: bool = True

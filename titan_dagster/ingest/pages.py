@@ -184,8 +184,10 @@ async def _request(client: Source, symbol: str, timeframe: str, since: int,
         # places, so a page short of in-window rows is not the end of what it has.
         lo, hi = since, floor_ms(max(real), step, offset) + step
     else:
-        # The newest rows of the window: nothing newer is missing unless the page was full.
-        lo = floor_ms(min(real), step, offset)
+        # The newest rows of the window: nothing newer is missing unless the page was full,
+        # and nothing older either where the source declares its cap exact.
+        lo = since if client.paging.exact_cap and not full else floor_ms(min(real), step,
+                                                                           offset)
         hi = floor_ms(max(real), step, offset) + step if full else until
     in_span = [row for row in rows if row[0] < until and row[0] <= requested_at]
     return _Answer(
