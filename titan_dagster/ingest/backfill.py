@@ -192,7 +192,8 @@ class _Window:
             # Candles are stored from before: the stretch is inside the history, where
             # every missing candle is a hole, never the time before listing.
             self.history_from = start
-        async for page in self._pages(fetch_from, end, reaches_now):
+        async for page in self._pages(fetch_from, end, reaches_now,
+                                      listing_matters=self.history_from is None):
             if self.history_from is None and page.first_seen is not None:
                 # Before a symbol's first candle the pages are empty (window exchanges) or
                 # begin at that candle (forward exchanges): the time before listing.
@@ -223,14 +224,16 @@ class _Window:
                                 self.timeframe, batch)
         outcome.add(batch)
 
-    async def _pages(self, fetch_from: int, end: int,
-                     reaches_now: bool) -> AsyncIterator[Page]:
+    async def _pages(self, fetch_from: int, end: int, reaches_now: bool,
+                     listing_matters: bool) -> AsyncIterator[Page]:
         """The pages from `fetch_from`. Where the source gives a listing time, the requests
         before it are spared: a source's own first candle of the series (Twelve Data's
         /earliest_timestamp) answers for the time before it; an exchange's listing claim
-        is checked by asking the window just before it, and believed only if that is empty."""
+        is checked by asking the window just before it, and believed only if that is empty.
+        Inside a known history (candles stored before the span) the listing is not asked:
+        for Twelve Data that spares the refresh a credit a run."""
         listed = None
-        if self.client.paging.listing_time and fetch_from < end:
+        if self.client.paging.listing_time and listing_matters and fetch_from < end:
             listed = await self.client.listing_ms(self.symbol, self.timeframe)
         skip_to = None if listed is None else min(floor_ms(listed, self.step, self.offset), end)
         if skip_to is not None and skip_to > fetch_from and self.client.paging.trust_listing:
