@@ -10,12 +10,12 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from titan_dagster.calendars import CRYPTO, calendar_of
+from titan_dagster.calendars import CRYPTO, calendar_of, has_volume
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.defs.ohlcv.checks import check_result, check_specs, evaluate
 from titan_dagster.defs.ohlcv.metadata import materialization_metadata
 from titan_dagster.defs.ohlcv.partitions import days_of_window
-from titan_dagster.defs.ohlcv.table_schema import OHLCV_COLUMNS, OHLCV_TABLE
+from titan_dagster.defs.ohlcv.table_schema import OHLCV_TABLE, ohlcv_columns
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
 from titan_dagster.ingest.backfill import backfill
 from titan_dagster.ingest.threaded import iterate_in_thread
@@ -60,7 +60,7 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                         f"exchange='{settings.name}', symbol='{symbol}'.",
             kinds={"twelvedata" if settings.name == TWELVEDATA else "ccxt", warehouse_kind},
             metadata={
-                "dagster/column_schema": OHLCV_COLUMNS,
+                "dagster/column_schema": ohlcv_columns(has_volume(settings.name, symbol)),
                 "dagster/table_name": OHLCV_TABLE,
                 "exchange": settings.name,
                 "symbol": symbol,

@@ -1,6 +1,8 @@
 """The ohlcv table as Dagster shows it on every OHLCV asset, derived from the Pandera candle
 schema so that the documented columns and the enforced rules are one thing."""
 
+from functools import cache
+
 import dagster as dg
 
 from titan_dagster.quality.candle_schema import candle_schema
@@ -9,15 +11,20 @@ from titan_dagster.timeframes import DAY_MS
 OHLCV_TABLE = "ohlcv"
 
 _KEY_COLUMNS = [
-    dg.TableColumn("exchange", "text", description="ccxt exchange id, e.g. binance"),
-    dg.TableColumn("symbol", "text", description="unified spot symbol, e.g. BTC/USDT"),
+    dg.TableColumn("exchange", "text", description="ccxt exchange id (e.g. binance) or "
+                                                   "twelvedata"),
+    dg.TableColumn("symbol", "text", description="spot symbol (BTC/USDT), forex or metal pair "
+                                                 "(XAU/USD) or US stock ticker (AAPL)"),
     dg.TableColumn("timeframe", "text", description="candle length, e.g. 1h"),
 ]
 
 
-def _table_schema() -> dg.TableSchema:
-    # Any parameters do: they change the bounds the checks use, not their names.
-    schema = candle_schema(step_ms=60_000, window_start=0, window_end=DAY_MS, now=0)
+@cache
+def ohlcv_columns(volume_required: bool = True) -> dg.TableSchema:
+    """The columns of a series; without `volume_required` (forex, metals) volume is NULL."""
+    # Any bounds do: they change what the checks compare with, not their names.
+    schema = candle_schema(step_ms=60_000, window_start=0, window_end=DAY_MS, now=0,
+                           volume_required=volume_required)
     columns = [
         dg.TableColumn(
             name, column.metadata["type"], description=column.description,
@@ -32,4 +39,4 @@ def _table_schema() -> dg.TableSchema:
                                                for check in schema.checks]))
 
 
-OHLCV_COLUMNS = _table_schema()
+OHLCV_COLUMNS = ohlcv_columns()
