@@ -170,12 +170,8 @@ def klines(symbol: str, interval: str, open_times: Iterable[int], now: int) -> l
             continue
         top, bottom = (o, c) if o >= c else (c, o)
         span = top * spread_ppm // 1_000_000 * elapsed // iv
-        up = span * (h & 0xFFFF) >> 16
-        down = span * (h >> 16 & 0xFFFF) >> 16
-        high = top + up - up % tick
-        low = max(bottom - down + down % tick, tick)
-        activity = 13_107 + (h >> 32 & 0xFFFF) * 8 // 5  # 0.2x .. 1.8x, scaled by 2**16
-        volume = quote_scale * activity // ((o + c) << 15) * elapsed // iv
+        high, low = wicks(top, bottom, span, h, tick)
+        volume = quote_scale * activity(h) // ((o + c) << 15) * elapsed // iv
         volume -= volume % STEP
         vwap = (o + high + low + c) >> 2
         taker = volume * (300 + (h >> 48 & 0xFF) * 400 // 256) // 1000
@@ -190,7 +186,7 @@ def klines(symbol: str, interval: str, open_times: Iterable[int], now: int) -> l
                 fmt(volume),
                 next_t - 1,
                 fmt(volume * vwap // UNIT),
-                (trades_per_interval * activity >> 16) * elapsed // iv,
+                (trades_per_interval * activity(h) >> 16) * elapsed // iv,
                 fmt(taker),
                 fmt(taker * vwap // UNIT),
                 "0",
@@ -242,3 +238,16 @@ def corrupt(row: list, kind: str, interval: str, now: int, misalign_ms: int = 1)
     else:
         raise ValueError(f"unknown invalid kind {kind!r}")
     return [bad]
+
+
+def wicks(top: int, bottom: int, span: int, h: int, tick: int) -> tuple[int, int]:
+    """High and low of a candle whose body is [bottom, top]: up to `span` beyond it either
+    way, drawn from the hash `h`, on the price tick and never below one tick."""
+    up = span * (h & 0xFFFF) >> 16
+    down = span * (h >> 16 & 0xFFFF) >> 16
+    return top + up - up % tick, max(bottom - down + down % tick, tick)
+
+
+def activity(h: int) -> int:
+    """How busy a candle is, 0.2x to 1.8x of the usual, scaled by 2**16, from the hash `h`."""
+    return 13_107 + (h >> 32 & 0xFFFF) * 8 // 5

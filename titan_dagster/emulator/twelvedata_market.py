@@ -24,7 +24,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from titan_dagster.emulator.candles import UNIT, Profile, fmt, mix64, price, profile
+from titan_dagster.emulator.candles import (
+    UNIT,
+    Profile,
+    activity,
+    fmt,
+    mix64,
+    price,
+    profile,
+    wicks,
+)
 
 NY = ZoneInfo("America/New_York")
 MINUTE = 60_000
@@ -115,12 +124,9 @@ def make_rows(symbol: str, interval: str, bars: list[tuple[int, int]], now: int)
         top, bottom = max(o, c), min(o, c)
         spread_ppm = int(800 * math.sqrt(length / MINUTE) * max(inst.swing, 0.25))
         span = top * spread_ppm // 1_000_000 * elapsed // length
-        up = span * (h & 0xFFFF) >> 16
-        down = span * (h >> 16 & 0xFFFF) >> 16
-        high = top + up - up % tick
-        low = max(bottom - down + down % tick, tick)
-        activity = 13_107 + (h >> 32 & 0xFFFF) * 8 // 5  # 0.2x .. 1.8x, scaled by 2**16
-        shares = (inst.shares_per_minute * length // MINUTE * activity >> 16) * elapsed // length
+        high, low = wicks(top, bottom, span, h, tick)
+        shares = (inst.shares_per_minute * length // MINUTE * activity(h) >> 16) * elapsed \
+            // length
         rows.append([t, fmt(o), fmt(high), fmt(low), fmt(c), fmt(shares * UNIT), end - 1])
     return rows
 

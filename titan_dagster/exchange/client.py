@@ -18,7 +18,7 @@ from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.exchange.catalog import page_limit
 from titan_dagster.exchange.endpoints import rebase_api_urls
 from titan_dagster.exchange.errors import ExchangeAccessError, SymbolNotAvailable
-from titan_dagster.exchange.pacing import Pacer
+from titan_dagster.exchange.pacing import Pacer, Pause
 from titan_dagster.exchange.paging import PAGING, error_codes, paging_of
 from titan_dagster.exchange.retry import RetryPolicy, parse_retry_after
 from titan_dagster.timeframes import to_datetime
@@ -58,7 +58,7 @@ class ExchangeClient:
                                       f"(supported: {', '.join(sorted(PAGING))})")
         self._exchange: Any = None
         self._cap: int | None = None
-        self._paused_until = 0.0
+        self._pause = Pause()
 
     @property
     def name(self) -> str:
@@ -203,7 +203,7 @@ class ExchangeClient:
 
         last_error: Exception | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
-            await self._wait_for_turn()
+            await self._pause.wait(self._pacer.wait)
             retry_after, rate_limited = None, False
             try:
                 return await fn()
@@ -231,7 +231,7 @@ class ExchangeClient:
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay_s(attempt, retry_after)
                 if rate_limited:
-                    self._pause_all(delay)
+                    self._pause.hold(delay)
                 self.log.warning("%s: %s failed (%s: %s); retry %d/%d in %.1fs", self.name, what,
                             type(last_error).__name__, _short(last_error), attempt,
                             self.retry.max_attempts - 1, delay)
@@ -240,23 +240,6 @@ class ExchangeClient:
             f"{self.name}: {what} failed after {self.retry.max_attempts} attempts: "
             f"{type(last_error).__name__}: {_short(last_error)}"
         )
-
-    def _pause_all(self, seconds: float) -> None:
-        """Retry-After applies to the client, not one request: every symbol waits."""
-        loop = asyncio.get_running_loop()
-        self._paused_until = max(self._paused_until, loop.time() + seconds)
-
-    async def _wait_for_turn(self) -> None:
-        """Until the exchange is not paused and the pacer lets this request go. A request
-        whose pacer slot came during a pause takes a new one after it: the pause holds every
-        request, and the pacer still spaces them once it is over."""
-        loop = asyncio.get_running_loop()
-        while True:
-            while (remaining := self._paused_until - loop.time()) > 0:
-                await asyncio.sleep(remaining)
-            await self._pacer.wait()
-            if self._paused_until <= loop.time():
-                return
 
 
 def whole_requests(per_second: float) -> float:

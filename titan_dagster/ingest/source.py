@@ -21,7 +21,8 @@ class Source(Protocol):
     @property
     def page_limit(self) -> int: ...  # candles to ask for per request
 
-    def learn_cap(self, served: int) -> None: ...  # a page showed the real cap
+    # A page showed the real cap (asked only where the paging's cap is not exact).
+    def learn_cap(self, served: int) -> None: ...
 
     def check_symbol(self, symbol: str) -> None: ...  # SymbolNotAvailable if it has none
 

@@ -18,6 +18,7 @@ import aiohttp
 
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.exchange.errors import ExchangeAccessError
+from titan_dagster.exchange.pacing import Pause
 from titan_dagster.exchange.retry import RetryPolicy
 from titan_dagster.sources.twelvedata.answers import (
     MinuteLimit,
@@ -48,10 +49,9 @@ class TwelveDataClient:
         self.log = logger or log
         self.requests: Counter[tuple[str, str]] = Counter()  # /time_series, by series
         self.calls: Counter[str] = Counter()  # every request, by path
-        self._cap = MAX_OUTPUTSIZE
         self._first_bars: dict[tuple[str, str], int | None] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._paused_until = 0.0
+        self._pause = Pause()
 
     @property
     def name(self) -> str:
@@ -59,13 +59,8 @@ class TwelveDataClient:
 
     @property
     def page_limit(self) -> int:
-        return self._cap
-
-    def learn_cap(self, served: int) -> None:
-        if 0 < served < self._cap:
-            self.log.info("%s: answers hold at most %d bars; asking for %d", self.name, served,
-                          served)
-            self._cap = served
+        # Exact (paging.exact_cap): no page is ever cut short of it, no lower cap is learned.
+        return MAX_OUTPUTSIZE
 
     async def __aenter__(self) -> "TwelveDataClient":
         variable = self.settings.api_key_env
@@ -118,7 +113,8 @@ class TwelveDataClient:
                     symbol: str | None) -> dict:
         last_error: Exception | None = None
         for attempt in range(1, self.retry.max_attempts + 1):
-            await self._wait_for_turn()
+            await self._pause.wait(self.credits.pace)
+            await self.credits.reserve()
             self.calls[path] += 1
             try:
                 async with self._session.get(path, params=params) as response:
@@ -127,12 +123,11 @@ class TwelveDataClient:
             except MinuteLimit as error:
                 # The whole plan is out for this minute, for every request of every run.
                 last_error = error
-                self._pause_all(_to_next_minute_s())
+                self._pause.hold(_to_next_minute_s())
             except (TimeoutError, Transient, aiohttp.ClientError) as error:
                 last_error = error
             if attempt < self.retry.max_attempts:
-                delay = max(self.retry.delay_s(attempt),
-                            self._paused_until - asyncio.get_running_loop().time())
+                delay = max(self.retry.delay_s(attempt), self._pause.remaining_s)
                 self.log.warning("%s: %s failed (%s: %s); retry %d/%d in %.1fs", self.name,
                                  what, type(last_error).__name__, str(last_error)[:200],
                                  attempt, self.retry.max_attempts - 1, delay)
@@ -140,23 +135,6 @@ class TwelveDataClient:
         raise ExchangeAccessError(f"{self.name}: {what} failed after {self.retry.max_attempts} "
                                   f"attempts: {type(last_error).__name__}: "
                                   f"{str(last_error)[:300]}")
-
-    def _pause_all(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._paused_until = max(self._paused_until, loop.time() + seconds)
-
-    async def _wait_for_turn(self) -> None:
-        """Until the plan is not paused and this run's pace lets the request go (a request
-        whose turn came during a pause takes a new one after it), then one of the day's
-        credits is reserved for it."""
-        loop = asyncio.get_running_loop()
-        while True:
-            while (remaining := self._paused_until - loop.time()) > 0:
-                await asyncio.sleep(remaining)
-            await self.credits.pace()
-            if self._paused_until <= loop.time():
-                break
-        await self.credits.reserve()
 
 
 def _window(since: int, until: int, daily: bool) -> dict[str, str]:
