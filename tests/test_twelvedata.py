@@ -207,3 +207,42 @@ def test_a_run_stops_at_its_share_of_the_days_credits_and_the_next_run_goes_on(w
 
 def to_date(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def test_twelvedata_assets_materialize_with_their_checks_in_dagster(sqlite_url):
+    import dagster as dg
+
+    from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets, ohlcv_asset_key
+    from titan_dagster.defs.ohlcv.partitions import daily_partitions
+    from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
+
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=6)
+    with emulator() as emu, dg.instance_for_test() as instance:
+        source = settings(emu, symbols=["XAU/USD", "AAPL"], timeframes=["1h", "1d"])
+        assets = build_ohlcv_assets(source, daily_partitions(first), "sqlite")
+        result = dg.materialize(
+            [assets], instance=instance, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": first.isoformat(),
+                  "dagster/asset_partition_range_end": today.isoformat()},
+            resources={"warehouse": WarehouseResource(database_url=sqlite_url),
+                       "exchanges": ExchangeResource(max_attempts=2)})
+        assert result.success
+        gold, apple = ohlcv_asset_key(TWELVEDATA, "XAU/USD"), ohlcv_asset_key(TWELVEDATA, "AAPL")
+        assert gold.path == ["ohlcv", "twelvedata", "XAU_USD"]
+        spec = {s.key: s for s in assets.specs}
+        assert spec[gold].group_name == "twelvedata" and "twelvedata" in spec[gold].kinds
+        volume = {c.name: c for c in spec[gold].metadata["dagster/column_schema"].columns}
+        assert volume["volume"].constraints.nullable
+        assert not {c.name: c for c in spec[apple].metadata["dagster/column_schema"].columns
+                    }["volume"].constraints.nullable
+        checks = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
+        assert len(checks) == 8
+        # Prices move while a market is closed: a weekend gap may warn (no_price_jumps), the
+        # closed hours themselves fail nothing.
+        failed = {key: e.description for key, e in checks.items()
+                  if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR}
+        assert not failed, failed
+        assert all(checks[(key, name)].passed for key in (gold, apple)
+                   for name in ("valid_candles", "no_gaps", "fresh"))
+        assert len(instance.get_materialized_partitions(gold)) == 7

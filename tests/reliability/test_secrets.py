@@ -13,6 +13,12 @@ import yaml
 
 from tests.conftest import binance_settings
 from tests.test_dagster_cli import REPO, materialize_command, user_env
+from tests.twelvedata import API_KEY as TWELVEDATA_KEY
+from tests.twelvedata import KEY_ENV as TWELVEDATA_KEY_ENV
+from tests.twelvedata import emulator as twelvedata_emulator
+from tests.twelvedata import run as run_twelvedata
+from tests.twelvedata import settings as twelvedata_settings
+from tests.twelvedata import two_years
 from titan_dagster.emulator import Fault
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.errors import ExchangeAccessError
@@ -91,3 +97,21 @@ def test_database_errors_never_carry_the_password():
     text = "".join(traceback.format_exception(error.value))
     assert "titan:***@127.0.0.1:1" in text and "Connection refused" in text
     assert DB_PASSWORD not in text
+
+
+def test_the_twelvedata_key_goes_in_the_header_from_the_environment_only(sqlite_url,
+                                                                         monkeypatch):
+    """The emulator refuses any other key, so a stored candle proves the header carried it;
+    the end-to-end search for it is tests/test_twelvedata_cli.py."""
+    store = Warehouse(sqlite_url)
+    store.migrate()
+    monkeypatch.setenv(TWELVEDATA_KEY_ENV, TWELVEDATA_KEY)
+    day = two_years()[1]
+    with twelvedata_emulator() as emu:
+        outcomes, _ = run_twelvedata(twelvedata_settings(emu, ["EUR/USD"], ["1h"]), store,
+                                     day, day)
+        assert outcomes["EUR/USD"].error is None
+        assert len(store.read_candles("twelvedata", "EUR/USD", "1h")) > 0
+        for record in emu.requests:
+            assert TWELVEDATA_KEY not in repr(record)  # not in a URL
+    store.dispose()
