@@ -9,6 +9,7 @@ import yaml
 
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.defs.automation.refresh import build_refresh_schedule, closed_at, refresh_job
+from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
 from titan_dagster.defs.resources import WarehouseResource
 from titan_dagster.emulator.venue import to_ms
 from titan_dagster.health import health_report
@@ -82,12 +83,12 @@ def test_titan_health_on_saturday_says_closed_and_on_tuesday_stale(tmp_path, mon
 
 
 @pytest.mark.parametrize(("tick", "due"), [
-    ("2026-11-24T15:00:00Z", ["1h"]),  # EUR/USD's 14:00 closed; AAPL's 14:30 not yet
-    ("2026-11-24T15:30:00Z", ["1h"]),  # AAPL's 14:30
-    ("2026-11-24T15:07:00Z", []),
-    ("2026-11-24T00:00:00Z", ["1h", "1d"]),  # Monday's daily candle closed
-    ("2026-11-28T12:00:00Z", []),  # Saturday
-    ("2026-11-28T00:00:00Z", ["1d"]),  # Friday's daily candle; no hour closed
+    ("2026-11-24T15:00:00Z", {"1h": ["EUR/USD"]}),  # AAPL's 14:30 candle has not closed
+    ("2026-11-24T15:30:00Z", {"1h": ["AAPL"]}),
+    ("2026-11-24T15:07:00Z", {}),
+    ("2026-11-24T00:00:00Z", {"1h": ["EUR/USD"], "1d": ["EUR/USD", "AAPL"]}),  # Monday's
+    ("2026-11-28T12:00:00Z", {}),  # Saturday
+    ("2026-11-28T00:00:00Z", {"1d": ["EUR/USD", "AAPL"]}),  # Friday's daily; no hour closed
 ])
 def test_the_twelvedata_refresh_runs_when_a_candle_closed(tick, due):
     assert closed_at(TWELVEDATA, to_ms(tick)) == due
@@ -109,3 +110,6 @@ def test_the_twelvedata_refresh_schedule_skips_closed_minutes_and_fetches_due_ti
     (request,) = tick("2026-11-24T15:00:00").run_requests
     assert request.run_config["ops"]["ohlcv_twelvedata"]["config"] == {
         "budget_share": 0.25, "timeframes": ["1h"]}
+    eur = ohlcv_asset_key("twelvedata", "EUR/USD")
+    assert request.asset_selection == [eur]  # AAPL has nothing new at 15:00
+    assert request.asset_check_keys == [dg.AssetCheckKey(eur, "fresh")]

@@ -43,16 +43,17 @@ def refresh_run_config(exchange: ExchangeSettings, timeframes: list[str] | None 
     return {"ops": {f"ohlcv_{exchange.name}": {"config": config}}}
 
 
-def closed_at(exchange: ExchangeSettings, tick: int) -> list[str]:
-    """The timeframes with a candle, of any of the symbols, that closed in the minute up to
-    `tick` by its market's calendar."""
-    due = []
+def closed_at(exchange: ExchangeSettings, tick: int) -> dict[str, list[str]]:
+    """Timeframe -> the symbols with a candle of it that closed in the minute up to `tick`,
+    by each symbol's market calendar."""
+    due: dict[str, list[str]] = {}
     for timeframe in exchange.timeframes:
         step = timeframe_ms(timeframe)
-        if any(calendar_of(exchange.name, symbol).expected(tick - MINUTE_MS - step + 1,
-                                                            tick - step + 1, step)
-               for symbol in exchange.symbols):
-            due.append(timeframe)
+        symbols = [symbol for symbol in exchange.symbols
+                   if calendar_of(exchange.name, symbol).expected(tick - MINUTE_MS - step + 1,
+                                                                   tick - step + 1, step)]
+        if symbols:
+            due[timeframe] = symbols
     return due
 
 
@@ -65,14 +66,15 @@ def build_refresh_schedule(exchange: ExchangeSettings,
         if run_active(context.instance, {LANE_TAG: refresh_lane(exchange.name)[LANE_TAG]}):
             return dg.SkipReason(f"the previous {exchange.name} refresh is still running")
         tick = context.scheduled_execution_time
-        run_config = refresh_run_config(exchange)
+        run_config, symbols = refresh_run_config(exchange), exchange.symbols
         if not paging_of_source(exchange.name).open_candles:
             # A source without open candles (Twelve Data, a credit a request) has nothing
-            # new until one of its candles closes.
+            # new until one of its candles closes: only those symbols and timeframes run.
             due = closed_at(exchange, to_ms(tick))
             if not due:
                 return dg.SkipReason(f"no {exchange.name} candle closed at {tick:%H:%M}")
-            run_config = refresh_run_config(exchange, due)
+            run_config = refresh_run_config(exchange, list(due))
+            symbols = [s for s in exchange.symbols if any(s in d for d in due.values())]
         today, yesterday = tick.date(), tick.date() - timedelta(days=1)
         since_midnight = tick - tick.replace(hour=0, minute=0, second=0, microsecond=0)
         first = today
@@ -82,6 +84,9 @@ def build_refresh_schedule(exchange: ExchangeSettings,
         return dg.RunRequest(
             run_key=f"refresh:{exchange.name}:{tick:%Y-%m-%dT%H:%M}",
             run_config=run_config,  # a request's config replaces the job's
+            asset_selection=[ohlcv_asset_key(exchange.name, s) for s in symbols],
+            asset_check_keys=[dg.AssetCheckKey(ohlcv_asset_key(exchange.name, s), "fresh")
+                              for s in symbols],
             tags={**refresh_lane(exchange.name),
                   "dagster/asset_partition_range_start": first.isoformat(),
                   "dagster/asset_partition_range_end": today.isoformat()})
