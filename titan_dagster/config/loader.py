@@ -12,6 +12,7 @@ import yaml
 
 from titan_dagster.calendars import calendar_of
 from titan_dagster.config.model import ExchangeSettings, TitanConfig
+from titan_dagster.config.strategies import parse_strategies
 from titan_dagster.exchange.catalog import exchange_timeframes
 from titan_dagster.exchange.paging import PAGING, paging_of
 from titan_dagster.sources.twelvedata.intervals import INTERVALS, TWELVEDATA
@@ -26,7 +27,7 @@ _TWELVEDATA_FIELDS = {"symbols", "timeframes", "api_url", "api_key_env", "credit
                       "credits_per_day"}
 # Twelve Data's free (Basic) plan, which a config that names no limits is held to.
 FREE_PLAN_PER_MINUTE, FREE_PLAN_PER_DAY = 8, 800
-_TOP_LEVEL = {"start", "exchanges", "quality"}
+_TOP_LEVEL = {"start", "exchanges", "quality", "strategies"}
 _QUALITY_FIELDS = {"max_price_jump"}
 _EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url", "requests_per_second", "api_key_env",
                     "secret_env"}
@@ -96,7 +97,10 @@ def _parse(path: Path, raw: Any) -> TitanConfig:
     if isinstance(jump, bool) or not isinstance(jump, int | float) or not 0 < jump <= 10:
         raise ConfigError(path, "quality.max_price_jump", f"{jump!r} is not a fraction "
                           "between 0 and 10 (0.1 = 10%)")
-    return TitanConfig(path=path, start=start, exchanges=exchanges, max_price_jump=float(jump))
+    strategies = parse_strategies(path, raw.get("strategies"), exchanges,
+                                  lambda field, message: ConfigError(path, field, message))
+    return TitanConfig(path=path, start=start, exchanges=exchanges, max_price_jump=float(jump),
+                       strategies=strategies)
 
 
 def _required(path: Path, where: str, mapping: dict, key: str) -> Any:

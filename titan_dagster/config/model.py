@@ -27,6 +27,7 @@ class TitanConfig:
     start: date
     exchanges: tuple[ExchangeSettings, ...]
     max_price_jump: float = 0.10  # an open this far from the previous close is flagged
+    strategies: tuple = ()  # StrategySettings (config/strategies.py)
 
     def exchange(self, name: str) -> ExchangeSettings:
         for settings in self.exchanges:
