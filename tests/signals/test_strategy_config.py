@@ -1,0 +1,97 @@
+"""titan.yaml `strategies:` validated at load, naming file, field and value; versions."""
+
+from dataclasses import replace
+
+import pytest
+
+from tests.test_config import write
+from titan_dagster.config import ConfigError, load_config
+
+VALID = """
+start: 2024-01-01
+exchanges:
+  binance:
+    symbols: [BTC/USDT, ETH/USDT]
+    timeframes: [1h, 1d]
+strategies:
+  btc_sma_cross:
+    kind: sma_cross
+    params: {fast: 20, slow: 50}
+    source: binance
+    symbols: [BTC/USDT, ETH/USDT]
+    timeframe: 1h
+    risk:
+      stop: {pct: 0.02}
+      take_profit_1: {r: 1.0}
+      take_profit_2: {r: 2.0}
+      tp1_fraction: 0.5
+      breakeven_after_tp1: true
+      entry_valid_candles: 1
+      max_hold_candles: 48
+      fee_bps: 10
+      slippage_bps: 2
+    active: true
+"""
+
+
+def test_a_strategy_loads_with_its_risk(tmp_path):
+    (strategy,) = load_config(write(tmp_path, VALID)).strategies
+    assert (strategy.name, strategy.kind, strategy.source, strategy.timeframe) == (
+        "btc_sma_cross", "sma_cross", "binance", "1h")
+    assert strategy.symbols == ("BTC/USDT", "ETH/USDT")
+    assert strategy.params == {"fast": 20, "slow": 50}
+    risk = strategy.risk
+    assert (risk.stop_pct, risk.stop_atr, risk.tp1_r, risk.tp2_r, risk.tp1_fraction) == (
+        0.02, None, 1.0, 2.0, 0.5)
+    assert (risk.max_hold_candles, risk.fee_bps, risk.slippage_bps) == (48, 10.0, 2.0)
+
+
+def test_editing_params_or_risk_makes_a_new_version_adding_a_symbol_does_not(tmp_path):
+    (base,) = load_config(write(tmp_path, VALID)).strategies
+    (faster,) = load_config(write(tmp_path, VALID.replace("fast: 20", "fast: 10"))).strategies
+    (wider,) = load_config(write(tmp_path, VALID.replace("pct: 0.02", "pct: 0.03"))).strategies
+    assert len({base.version, faster.version, wider.version}) == 3
+    assert replace(base, symbols=("BTC/USDT",)).version == base.version
+    assert load_config(write(tmp_path, VALID)).strategies[0].version == base.version
+
+
+def test_an_atr_stop_and_a_user_function(tmp_path):
+    text = VALID.replace("stop: {pct: 0.02}", "stop: {atr: 2.0, period: 14}").replace(
+        "kind: sma_cross", 'kind: "tests.signals.test_kinds:my_kind"').replace(
+        "    params: {fast: 20, slow: 50}\n", "")
+    (strategy,) = load_config(write(tmp_path, text)).strategies
+    assert (strategy.risk.stop_atr, strategy.risk.atr_period) == (2.0, 14)
+    assert strategy.kind == "tests.signals.test_kinds:my_kind"
+
+
+@pytest.mark.parametrize(("old", "new", "field", "value"), [
+    ("kind: sma_cross", "kind: macd", "strategies.btc_sma_cross.kind", "'macd'"),
+    ("kind: sma_cross", "kind: nowhere.module:fn", "strategies.btc_sma_cross.kind", "nowhere"),
+    ("fast: 20", "fast: 60", "strategies.btc_sma_cross.params", "fast"),
+    ("fast: 20", "fats: 20", "strategies.btc_sma_cross.params", "fats"),
+    ("source: binance", "source: kraken", "strategies.btc_sma_cross.source", "'kraken'"),
+    ("symbols: [BTC/USDT, ETH/USDT]\n    timeframe: 1h", "symbols: [BTC/USDT, SOL/USDT]\n"
+     "    timeframe: 1h", "strategies.btc_sma_cross.symbols[1]", "'SOL/USDT'"),
+    ("timeframe: 1h", "timeframe: 4h", "strategies.btc_sma_cross.timeframe", "'4h'"),
+    ("stop: {pct: 0.02}", "stop: {pct: 2}", "strategies.btc_sma_cross.risk.stop.pct", "2"),
+    ("stop: {pct: 0.02}", "stop: {pct: 0.02, atr: 2}", "strategies.btc_sma_cross.risk.stop",
+     "is not a stop"),
+    ("take_profit_2: {r: 2.0}", "take_profit_2: {r: 0.5}",
+     "strategies.btc_sma_cross.risk.take_profit_2", "nearer than take_profit_1"),
+    ("tp1_fraction: 0.5", "tp1_fraction: 1.5", "strategies.btc_sma_cross.risk.tp1_fraction",
+     "1.5"),
+    ("max_hold_candles: 48", "max_hold_candles: 0",
+     "strategies.btc_sma_cross.risk.max_hold_candles", "0"),
+    ("fee_bps: 10", "fees: 10", "strategies.btc_sma_cross.risk", "'fees'"),
+    ("active: true", "active: yes please", "strategies.btc_sma_cross.active", "yes please"),
+    ("  btc_sma_cross:", "  BTC-cross:", "strategies", "'BTC-cross'"),
+    ("    risk:\n", "    risky: 1\n    risk:\n", "strategies.btc_sma_cross", "'risky'"),
+])
+def test_bad_strategies_name_file_field_and_value(tmp_path, old, new, field, value):
+    assert old in VALID
+    path = write(tmp_path, VALID.replace(old, new))
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: {field}: "), message
+    assert value in message, message
