@@ -15,6 +15,7 @@ from titan_dagster.defs.ohlcv.jobs import ohlcv_history_job
 from titan_dagster.defs.ohlcv.partitions import daily_partitions
 from titan_dagster.defs.quality.gap_report import build_gap_report
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
+from titan_dagster.defs.signals.assets import build_strategy_assets
 from titan_dagster.warehouse import default_database_url
 
 config = load_config()
@@ -26,7 +27,8 @@ refresh_jobs = [refresh_job(exchange) for exchange in config.exchanges]
 defs = dg.Definitions(
     assets=[*(build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
               for exchange in config.exchanges),
-            build_gap_report(config)],
+            build_gap_report(config),
+            *(build_strategy_assets(strategy, partitions) for strategy in config.strategies)],
     sensors=[build_heal_sensor(config)],
     schedules=[*(build_refresh_schedule(exchange, job)
                  for exchange, job in zip(config.exchanges, refresh_jobs, strict=True)),

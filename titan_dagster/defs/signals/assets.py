@@ -1,0 +1,94 @@
+"""Per strategy: signals/<name>, outcomes/<name> and backtests/<name>, daily partitioned like
+the candles they read, with lineage candles -> signals -> outcomes -> backtests.
+
+The three are one multi-asset: a run reads each symbol's candles once, and the engine yields
+signals and outcomes together. Any range is one run (single_run backfill policy)."""
+
+import dagster as dg
+
+from titan_dagster.config.strategies import StrategySettings
+from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
+from titan_dagster.defs.ohlcv.partitions import days_of_window
+from titan_dagster.defs.resources import WarehouseResource
+from titan_dagster.signals.runs import run_range
+
+METRIC_FIELDS = ("trades", "win_rate", "profit_factor", "expectancy_r", "sqn", "max_drawdown",
+                 "sharpe", "total_return")
+
+
+def signal_asset_keys(name: str) -> tuple[dg.AssetKey, dg.AssetKey, dg.AssetKey]:
+    return (dg.AssetKey(["signals", name]), dg.AssetKey(["outcomes", name]),
+            dg.AssetKey(["backtests", name]))
+
+
+def build_strategy_assets(strategy: StrategySettings,
+                          partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    signals_key, outcomes_key, backtests_key = signal_asset_keys(strategy.name)
+    about = (f"{strategy.kind} {strategy.params} on {strategy.source} "
+             f"{', '.join(strategy.symbols)} {strategy.timeframe} (version {strategy.version})")
+    specs = [
+        dg.AssetSpec(signals_key, group_name="signals", kinds={"python"},
+                     deps=[ohlcv_asset_key(strategy.source, s) for s in strategy.symbols],
+                     description=f"Signals of {about} whose signal time (the close of the "
+                                 "candle that produced them) falls on the partition's day. "
+                                 "Table `signals`."),
+        dg.AssetSpec(outcomes_key, group_name="signals", kinds={"python"}, deps=[signals_key],
+                     description="Each signal's outcome tracked forward through every stored "
+                                 "candle: the day's signals and older ones still pending or "
+                                 "open. Table `outcomes`."),
+        dg.AssetSpec(backtests_key, group_name="signals", kinds={"python"},
+                     deps=[outcomes_key],
+                     description="One backtest per symbol over the run's range. Table "
+                                 "`backtest_results`."),
+    ]
+
+    @dg.multi_asset(name=f"strategy_{strategy.name}", specs=specs,
+                    partitions_def=partitions_def, can_subset=True,
+                    backfill_policy=dg.BackfillPolicy.single_run())
+    def strategy_assets(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        first, last = days_of_window(context.partition_time_window)
+        store = warehouse.warehouse
+        selected = context.selected_asset_keys
+        runs = [run_range(strategy, store, symbol, first, last,
+                          backtest=backtests_key in selected) for symbol in strategy.symbols]
+        if signals_key in selected:
+            yield dg.MaterializeResult(asset_key=signals_key, metadata={
+                "dagster/row_count": sum(r.signals for r in runs),
+                **{f"signals {r.symbol}": r.signals for r in runs}})
+        if outcomes_key in selected:
+            statuses: dict[str, int] = {}
+            for r in runs:
+                for status, n in r.outcomes.items():
+                    statuses[status] = statuses.get(status, 0) + n
+            yield dg.MaterializeResult(asset_key=outcomes_key, metadata={
+                "dagster/row_count": sum(statuses.values()),
+                **{f"status {status}": n for status, n in sorted(statuses.items())}})
+        if backtests_key in selected:
+            yield dg.MaterializeResult(asset_key=backtests_key,
+                                       metadata=_backtest_metadata(runs))
+
+    return strategy_assets
+
+
+def _backtest_metadata(runs) -> dict:
+    scored = [r for r in runs if r.metrics is not None]
+    header = "| symbol | " + " | ".join(METRIC_FIELDS) + " |"
+    lines = [header, "|" + " --- |" * (len(METRIC_FIELDS) + 1)]
+    metadata: dict = {"dagster/row_count": len(scored)}
+    for r in scored:
+        values = r.metrics.as_dict()
+        lines.append(f"| {r.symbol} | " + " | ".join(_cell(values[f]) for f in METRIC_FIELDS)
+                     + " |")
+        metadata[f"trades {r.symbol}"] = values["trades"]
+    total = sum(r.metrics.trades for r in scored)
+    metadata["trades"] = total
+    if len(scored) == 1 and scored[0].metrics.expectancy_r is not None:
+        metadata["expectancy_r"] = scored[0].metrics.expectancy_r
+    metadata["metrics"] = dg.MetadataValue.md("\n".join(lines))
+    return metadata
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,98 @@
+"""One run of a strategy over a range of days, for every symbol, without Dagster: signals,
+outcomes and a backtest per symbol, stored in the signal tables."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import numpy as np
+
+from titan_dagster.calendars import CRYPTO, calendar_of
+from titan_dagster.config.strategies import StrategySettings
+from titan_dagster.signals.metrics import Metrics, backtest_metrics
+from titan_dagster.signals.model import Candles, Outcome, Signals
+from titan_dagster.signals.pipeline import read_series, run_strategy, signal_rows
+from titan_dagster.timeframes import DAY_MS, day_start_ms
+from titan_dagster.warehouse import Warehouse
+from titan_dagster.warehouse.signal_store import SeriesKey, SignalStore
+
+
+@dataclass
+class SymbolRun:
+    symbol: str
+    candles: int = 0
+    signals: int = 0  # with signal_ts in the range
+    outcomes: dict[str, int] = field(default_factory=dict)  # status -> count, range and open
+    metrics: Metrics | None = None
+    candles_in_range: Candles | None = None
+    signals_in_range: Signals | None = None
+    outcomes_in_range: list[Outcome] = field(default_factory=list)
+
+
+def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: date,
+              last: date, *, backtest: bool = True) -> SymbolRun:
+    """Signals whose signal_ts falls in [first, last], their outcomes, the outcomes of older
+    signals still unresolved, and the backtest of the range. Candles after the range are read
+    too: outcomes are tracked forward through every stored candle, never signals."""
+    signals_store = SignalStore(store)
+    key = SeriesKey(strategy.name, strategy.version, strategy.source, symbol,
+                    strategy.timeframe)
+    signals_store.record_strategy(strategy.name, strategy.version, strategy.kind,
+                                  strategy.params, asdict(strategy.risk), strategy.source,
+                                  strategy.timeframe, strategy.active)
+    candles = read_series(store, strategy.source, symbol, strategy.timeframe)
+    minute = read_series(store, strategy.source, symbol, "1m") \
+        if strategy.timeframe != "1m" else None
+    run = SymbolRun(symbol, candles=len(candles))
+    if not len(candles):
+        return run
+    signals, outcomes = run_strategy(strategy, symbol, candles,
+                                     minute if minute is not None and len(minute) else None)
+    rows = signal_rows(strategy, candles, signals)
+    start, end = day_start_ms(first), day_start_ms(last) + DAY_MS
+    unresolved = set(signals_store.unresolved_signal_times(key))
+    chosen = [i for i, row in enumerate(rows)
+              if start <= row.signal_ts < end or row.signal_ts in unresolved]
+    in_range = [i for i in chosen if start <= rows[i].signal_ts < end]
+    ids = signals_store.write_signals(key, [rows[i] for i in in_range])
+    # Older signals are already stored; only their outcomes are brought up to date.
+    ids |= signals_store.write_signals(key, [rows[i] for i in chosen if i not in in_range])
+    signals_store.write_outcomes((ids[(rows[i].signal_ts, rows[i].direction)], outcomes[i])
+                                 for i in chosen)
+    run.signals = len(in_range)
+    for i in chosen:
+        run.outcomes[outcomes[i].status] = run.outcomes.get(outcomes[i].status, 0) + 1
+    if backtest:
+        _backtest(strategy, signals_store, key, run, candles, signals, outcomes, start, end)
+    return run
+
+
+def _backtest(strategy: StrategySettings, signals_store: SignalStore, key: SeriesKey,
+              run: SymbolRun, candles: Candles, signals: Signals, outcomes: list[Outcome],
+              start: int, end: int) -> None:
+    """The range's candles and the trades of the signals inside it, scored."""
+    lo, hi = np.searchsorted(candles.ts, [start, end])
+    window = Candles(*(getattr(candles, name)[lo:hi] for name in
+                       ("ts", "open", "high", "low", "close", "volume")), step=candles.step)
+    picked = [j for j, i in enumerate(signals.index) if lo <= i < hi]
+    shifted = Signals(index=signals.index[picked] - lo, direction=signals.direction[picked],
+                      confidence=signals.confidence[picked], ref=signals.ref[picked],
+                      stop=signals.stop[picked], tp1=signals.tp1[picked],
+                      tp2=signals.tp2[picked])
+    trades = [_within(outcomes[j], lo, hi) for j in picked]
+    always_open = calendar_of(strategy.source, key.symbol) is CRYPTO
+    run.metrics = backtest_metrics(window, shifted, trades, always_open=always_open)
+    run.candles_in_range, run.signals_in_range, run.outcomes_in_range = window, shifted, trades
+    signals_store.write_backtest(key, start, end, run.metrics.as_dict())
+
+
+def _within(outcome: Outcome, lo: int, hi: int) -> Outcome:
+    """An outcome with candle positions relative to the range; a trade still running at the
+    range's end is not a trade of the backtest (it is `open` there)."""
+    if outcome.exit_index is not None and outcome.exit_index >= hi:
+        return Outcome("open", entry_index=None if outcome.entry_index is None
+                       else outcome.entry_index - lo)
+    return Outcome(**{**outcome.__dict__,
+                      "entry_index": None if outcome.entry_index is None
+                      else outcome.entry_index - lo,
+                      "exit_index": None if outcome.exit_index is None
+                      else outcome.exit_index - lo})
