@@ -5,6 +5,7 @@ apart, and the three assets in a Dagster run with lineage from the candles."""
 from datetime import date, timedelta
 
 import dagster as dg
+import numpy as np
 import sqlalchemy as sa
 
 from tests.conftest import run_backfill
@@ -99,4 +100,31 @@ def test_the_strategy_assets_materialize_with_lineage_from_the_candles(emulator,
         metadata = event.asset_materialization.metadata
         assert metadata["trades"].value > 0 and "| BTC/USDT |" in metadata["metrics"].value
         assert len(instance.get_materialized_partitions(signals)) == 15
+        (check,) = result.get_asset_check_evaluations()
+        assert check.check_name == "no_lookahead" and check.passed
+        assert 30 < check.metadata["signals_checked"].value <= 40  # up to 20 a symbol
     store.dispose()
+
+
+def peeking(candles, params):
+    """A kind that cheats: long where the NEXT close is higher."""
+    from titan_dagster.signals.model import RawSignals
+
+    up = np.flatnonzero(candles.close[1:] > candles.close[:-1])
+    return RawSignals(index=up.astype(np.int64), direction=np.ones(len(up), dtype=np.int8),
+                      confidence=np.full(len(up), 0.5))
+
+
+def test_no_lookahead_passes_for_the_built_in_kind_and_catches_one_that_peeks(emulator,
+                                                                              warehouse):
+    run_backfill(emulator, warehouse, ["BTC/USDT"], ["1h"], FIRST, FIRST + timedelta(days=20))
+    honest = StrategySettings(**{**STRATEGY.__dict__, "symbols": ("BTC/USDT",)})
+    run = run_range(honest, warehouse, "BTC/USDT", FIRST, FIRST + timedelta(days=20),
+                    check_lookahead=True)
+    assert run.lookahead_checked == 20 and run.lookahead == []
+    cheat = StrategySettings(**{**honest.__dict__, "name": "cheat",
+                                "kind": "tests.signals.test_strategy_runs:peeking"})
+    run = run_range(cheat, warehouse, "BTC/USDT", FIRST, FIRST + timedelta(days=20),
+                    check_lookahead=True)
+    assert run.lookahead_checked == 20 and len(run.lookahead) == 20
+    assert "not produced from candles up to it" in run.lookahead[0]

@@ -34,16 +34,21 @@ def read_series(store: Warehouse, exchange: str, symbol: str, timeframe: str,
 
 def run_strategy(strategy: StrategySettings, symbol: str, candles: Candles,
                  minute: Candles | None = None) -> tuple[Signals, list[Outcome]]:
-    """Signals and outcomes of one symbol. Indicators restart after a gap the market's
-    calendar says should hold candles, never bridge it."""
+    """Signals and outcomes of one symbol."""
+    signals = compute_signals(strategy, symbol, candles)
+    return signals, evaluate(candles, signals, strategy.risk, minute)
+
+
+def compute_signals(strategy: StrategySettings, symbol: str, candles: Candles) -> Signals:
+    """Signals with their levels. Indicators restart after a gap the market's calendar says
+    should hold candles, never bridge it."""
     calendar, step = calendar_of(strategy.source, symbol), candles.step
 
     def missing_between(a: int, b: int) -> bool:
         return calendar.count(a + step, b, step) > 0
 
     raw = run_kind(strategy.kind, candles, strategy.params, missing_between=missing_between)
-    signals = levels(candles, raw, strategy.risk, missing_between=missing_between)
-    return signals, evaluate(candles, signals, strategy.risk, minute)
+    return levels(candles, raw, strategy.risk, missing_between=missing_between)
 
 
 def signal_rows(strategy: StrategySettings, candles: Candles, signals: Signals

@@ -8,6 +8,7 @@ import numpy as np
 
 from titan_dagster.calendars import CRYPTO, calendar_of
 from titan_dagster.config.strategies import StrategySettings
+from titan_dagster.signals.lookahead import lookahead_mismatches, sample
 from titan_dagster.signals.metrics import Metrics, backtest_metrics
 from titan_dagster.signals.model import Candles, Outcome, Signals
 from titan_dagster.signals.pipeline import read_series, run_strategy, signal_rows
@@ -23,13 +24,16 @@ class SymbolRun:
     signals: int = 0  # with signal_ts in the range
     outcomes: dict[str, int] = field(default_factory=dict)  # status -> count, range and open
     metrics: Metrics | None = None
+    lookahead: list[str] = field(default_factory=list)  # mismatches found by the check
+    lookahead_checked: int = 0
     candles_in_range: Candles | None = None
     signals_in_range: Signals | None = None
     outcomes_in_range: list[Outcome] = field(default_factory=list)
 
 
 def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: date,
-              last: date, *, backtest: bool = True) -> SymbolRun:
+              last: date, *, backtest: bool = True, check_lookahead: bool = False
+              ) -> SymbolRun:
     """Signals whose signal_ts falls in [first, last], their outcomes, the outcomes of older
     signals still unresolved, and the backtest of the range. Candles after the range are read
     too: outcomes are tracked forward through every stored candle, never signals."""
@@ -59,6 +63,10 @@ def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: 
     signals_store.write_outcomes((ids[(rows[i].signal_ts, rows[i].direction)], outcomes[i])
                                  for i in chosen)
     run.signals = len(in_range)
+    if check_lookahead:
+        picks = sample(in_range)
+        run.lookahead = lookahead_mismatches(strategy, symbol, candles, signals, picks)
+        run.lookahead_checked = len(picks)
     for i in chosen:
         run.outcomes[outcomes[i].status] = run.outcomes.get(outcomes[i].status, 0) + 1
     if backtest:

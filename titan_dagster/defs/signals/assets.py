@@ -10,6 +10,7 @@ from titan_dagster.config.strategies import StrategySettings
 from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
 from titan_dagster.defs.ohlcv.partitions import days_of_window
 from titan_dagster.defs.resources import WarehouseResource
+from titan_dagster.signals.lookahead import SAMPLE
 from titan_dagster.signals.runs import run_range
 
 METRIC_FIELDS = ("trades", "win_rate", "profit_factor", "expectancy_r", "sqn", "max_drawdown",
@@ -42,19 +43,33 @@ def build_strategy_assets(strategy: StrategySettings,
                                  "`backtest_results`."),
     ]
 
-    @dg.multi_asset(name=f"strategy_{strategy.name}", specs=specs,
+    check = dg.AssetCheckSpec(
+        "no_lookahead", asset=signals_key, blocking=False,
+        description=f"Up to {SAMPLE} of each symbol's signals of the run, recomputed from the "
+                    "candles up to their own candle only, come out exactly the same. Error.")
+
+    @dg.multi_asset(name=f"strategy_{strategy.name}", specs=specs, check_specs=[check],
                     partitions_def=partitions_def, can_subset=True,
                     backfill_policy=dg.BackfillPolicy.single_run())
     def strategy_assets(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         first, last = days_of_window(context.partition_time_window)
         store = warehouse.warehouse
         selected = context.selected_asset_keys
+        checking = check.key in context.selected_asset_check_keys
         runs = [run_range(strategy, store, symbol, first, last,
-                          backtest=backtests_key in selected) for symbol in strategy.symbols]
+                          backtest=backtests_key in selected, check_lookahead=checking)
+                for symbol in strategy.symbols]
         if signals_key in selected:
             yield dg.MaterializeResult(asset_key=signals_key, metadata={
                 "dagster/row_count": sum(r.signals for r in runs),
                 **{f"signals {r.symbol}": r.signals for r in runs}})
+        if checking:
+            problems = [line for r in runs for line in r.lookahead]
+            yield dg.AssetCheckResult(
+                asset_key=signals_key, check_name="no_lookahead", passed=not problems,
+                description="; ".join(problems[:5]) or "every sampled signal reproduced",
+                metadata={"signals_checked": sum(r.lookahead_checked for r in runs),
+                          "mismatches": len(problems)})
         if outcomes_key in selected:
             statuses: dict[str, int] = {}
             for r in runs:
