@@ -1,5 +1,6 @@
 """Per strategy: signals/<name>, outcomes/<name> and backtests/<name>, daily partitioned like
-the candles they read, with lineage candles -> signals -> outcomes -> backtests.
+the candles they read, with lineage candles -> signals -> outcomes -> backtests (a group
+each, so the lineage graph names the layer of each node).
 
 The three are one multi-asset: a run reads each symbol's candles once, and the engine yields
 signals and outcomes together. Any range is one run (single_run backfill policy)."""
@@ -13,6 +14,7 @@ from titan_dagster.defs.resources import WarehouseResource
 from titan_dagster.signals.lookahead import SAMPLE
 from titan_dagster.signals.runs import run_range
 
+PLOTTED = ("trades", "win_rate", "expectancy_r", "max_drawdown")
 METRIC_FIELDS = ("trades", "win_rate", "profit_factor", "expectancy_r", "sqn", "max_drawdown",
                  "sharpe", "total_return")
 
@@ -33,11 +35,11 @@ def build_strategy_assets(strategy: StrategySettings,
                      description=f"Signals of {about} whose signal time (the close of the "
                                  "candle that produced them) falls on the partition's day. "
                                  "Table `signals`."),
-        dg.AssetSpec(outcomes_key, group_name="signals", kinds={"python"}, deps=[signals_key],
+        dg.AssetSpec(outcomes_key, group_name="outcomes", kinds={"python"}, deps=[signals_key],
                      description="Each signal's outcome tracked forward through every stored "
                                  "candle: the day's signals and older ones still pending or "
                                  "open. Table `outcomes`."),
-        dg.AssetSpec(backtests_key, group_name="signals", kinds={"python"},
+        dg.AssetSpec(backtests_key, group_name="backtests", kinds={"python"},
                      deps=[outcomes_key],
                      description="One backtest per symbol over the run's range. Table "
                                  "`backtest_results`."),
@@ -94,11 +96,10 @@ def _backtest_metadata(runs) -> dict:
         values = r.metrics.as_dict()
         lines.append(f"| {r.symbol} | " + " | ".join(_cell(values[f]) for f in METRIC_FIELDS)
                      + " |")
-        metadata[f"trades {r.symbol}"] = values["trades"]
-    total = sum(r.metrics.trades for r in scored)
-    metadata["trades"] = total
-    if len(scored) == 1 and scored[0].metrics.expectancy_r is not None:
-        metadata["expectancy_r"] = scored[0].metrics.expectancy_r
+        # Numbers, so the UI plots them run over run.
+        metadata |= {f"{name} {r.symbol}": values[name] for name in PLOTTED
+                     if values[name] is not None}
+    metadata["trades"] = sum(r.metrics.trades for r in scored)
     metadata["metrics"] = dg.MetadataValue.md("\n".join(lines))
     return metadata
 
