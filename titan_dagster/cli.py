@@ -5,6 +5,7 @@
                Dagster, then show what was stored (works offline)
   titan dev    `dagster dev` on 127.0.0.1 with a persistent local instance in .titan/dagster
   titan health JSON health of the warehouse; exit 0 ok, 1 stale data, 2 unreachable
+  titan report S  the latest backtest report of strategy S (an HTML file)
 """
 
 import argparse
@@ -17,8 +18,7 @@ import yaml
 
 from titan_dagster.dagster_env import with_bookkeeping_settings
 from titan_dagster.shipped import shipped_path
-
-STATE_DIR = Path(".titan")
+from titan_dagster.state import state_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="offline end-to-end backfill against the emulator")
     demo.add_argument("--days", type=int, default=30, help="how many past days to backfill")
     commands.add_parser("health", help="warehouse reachable and data fresh? (JSON)")
+    report = commands.add_parser("report", help="open a strategy's latest backtest report")
+    report.add_argument("strategy", help="a name under strategies: in titan.yaml")
     commands.add_parser("dev", help="dagster dev with a persistent local instance; other "
                         "options go to dagster dev (e.g. -p 3001)")
     args, dagster_args = parser.parse_known_args(argv)
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         from titan_dagster.health import main as health
 
         return health()
+    if args.command == "report":
+        return open_report(args.strategy)
     if args.command == "demo":
         if dagster_args:
             parser.error(f"unrecognized arguments: {' '.join(dagster_args)}")
@@ -57,13 +61,39 @@ def dev_command(dagster_args: list[str]) -> list[str]:
 def run_dev(dagster_args: list[str]) -> int:
     env = with_bookkeeping_settings()
     if "DAGSTER_HOME" not in env:
-        home = _state_dir("dagster")
+        home = state_dir("dagster")
         if not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(_local_instance())
         env["DAGSTER_HOME"] = str(home)
     command = dev_command(dagster_args)
     print(f"DAGSTER_HOME={env['DAGSTER_HOME']} {' '.join(command)}", flush=True)
     return subprocess.call(command, env=env)
+
+
+def open_report(strategy_name: str) -> int:
+    """The report index of the strategy's current version, printed and opened in a browser
+    where there is one."""
+    import webbrowser
+
+    from titan_dagster.config import config_path, load_config
+    from titan_dagster.signals.report import report_path
+
+    config = load_config(config_path())
+    strategies = {strategy.name: strategy for strategy in config.strategies}
+    if strategy_name not in strategies:
+        print(f"titan report: no strategy {strategy_name!r} in {config.path} (configured: "
+              f"{', '.join(strategies) or 'none'})", file=sys.stderr)
+        return 2
+    strategy = strategies[strategy_name]
+    index = report_path(state_dir(), strategy.name, strategy.version, "index").parent \
+        / "index.html"
+    if not index.exists():
+        print(f"titan report: no report yet for {strategy.name} version {strategy.version}; "
+              f"materialize backtests/{strategy.name} first", file=sys.stderr)
+        return 1
+    print(index)
+    webbrowser.open(index.as_uri())
+    return 0
 
 
 def run_demo(days: int) -> int:
@@ -75,10 +105,10 @@ def run_demo(days: int) -> int:
     last = datetime.now(UTC).date() - timedelta(days=1)
     first = last - timedelta(days=days - 1)
     listings = {symbol: DEFAULT_LISTINGS.get(symbol, "2019-01-01") for symbol in binance.symbols}
-    database = (_state_dir() / "demo.db").resolve()
+    database = (state_dir() / "demo.db").resolve()
     with BinanceEmulator(listings) as emulator, TwelveDataEmulator(
             dict.fromkeys(DEMO_TWELVEDATA, "2015-01-02")) as twelvedata:
-        demo_config = _state_dir() / "demo.yaml"
+        demo_config = state_dir() / "demo.yaml"
         demo_config.write_text(yaml.safe_dump({
             "start": min(first, config.start).isoformat(),
             "exchanges": {
@@ -91,7 +121,7 @@ def run_demo(days: int) -> int:
         }, sort_keys=False))
         env = {**with_bookkeeping_settings(), "TITAN_CONFIG": str(demo_config.resolve()),
                "TITAN_DATABASE_URL": f"sqlite:///{database}",
-               "DAGSTER_HOME": str(_state_dir("demo-dagster")),
+               "DAGSTER_HOME": str(state_dir("demo-dagster")),
                # The emulator takes any key; a real one is never needed offline.
                DEMO_KEY_ENV: "demo"}
         command = ["dagster", "asset", "materialize", "-m", "titan_dagster.definitions",
@@ -124,12 +154,6 @@ def _show_demo(database: Path, first, last, sources) -> None:
         print(f"\n{source} {symbols[0]} {timeframes[0]}, last candles:")
         print(store.read_candles(source, symbols[0], timeframes[0]).tail(3).to_string(index=False))
     print(f"\nQuery it: sqlite3 {database} \"SELECT * FROM ohlcv LIMIT 5\"")
-
-
-def _state_dir(*parts: str) -> Path:
-    path = (STATE_DIR.joinpath(*parts)).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 if __name__ == "__main__":

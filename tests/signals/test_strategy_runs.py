@@ -3,6 +3,7 @@ tables filled on both backends, day by day equal to one run over the range, vers
 apart, and the three assets in a Dagster run with lineage from the candles."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -99,6 +100,9 @@ def test_the_strategy_assets_materialize_with_lineage_from_the_candles(emulator,
         event = instance.get_latest_materialization_event(backtests)
         metadata = event.asset_materialization.metadata
         assert metadata["trades"].value > 0 and "| BTC/USDT |" in metadata["metrics"].value
+        index = Path(metadata["report"].value)
+        assert index.name == "index.html" and "BTC_USDT.html" in index.read_text()
+        assert "ETH/USDT" in (index.parent / "ETH_USDT.html").read_text()
         assert len(instance.get_materialized_partitions(signals)) == 15
         (check,) = result.get_asset_check_evaluations()
         assert check.check_name == "no_lookahead" and check.passed

@@ -3,6 +3,7 @@ outcomes and a backtest per symbol, stored in the signal tables."""
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from titan_dagster.signals.lookahead import lookahead_mismatches, sample
 from titan_dagster.signals.metrics import Metrics, backtest_metrics
 from titan_dagster.signals.model import Candles, Outcome, Signals
 from titan_dagster.signals.pipeline import read_series, run_strategy, signal_rows
+from titan_dagster.signals.report import report_path, write_report
+from titan_dagster.state import state_dir
 from titan_dagster.timeframes import DAY_MS, day_start_ms
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.signal_store import SeriesKey, SignalStore
@@ -24,6 +27,7 @@ class SymbolRun:
     signals: int = 0  # with signal_ts in the range
     outcomes: dict[str, int] = field(default_factory=dict)  # status -> count, range and open
     metrics: Metrics | None = None
+    report: Path | None = None  # the backtest's HTML report
     lookahead: list[str] = field(default_factory=list)  # mismatches found by the check
     lookahead_checked: int = 0
     candles_in_range: Candles | None = None
@@ -91,6 +95,11 @@ def _backtest(strategy: StrategySettings, signals_store: SignalStore, key: Serie
     run.metrics = backtest_metrics(window, shifted, trades, always_open=always_open)
     run.candles_in_range, run.signals_in_range, run.outcomes_in_range = window, shifted, trades
     signals_store.write_backtest(key, start, end, run.metrics.as_dict())
+    run.report = write_report(
+        report_path(state_dir(), strategy.name, strategy.version, key.symbol),
+        strategy=strategy.name, version=strategy.version, symbol=key.symbol,
+        timeframe=strategy.timeframe, candles=window, signals=shifted, outcomes=trades,
+        metrics=run.metrics)
 
 
 def _within(outcome: Outcome, lo: int, hi: int) -> Outcome:

@@ -12,6 +12,7 @@ from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
 from titan_dagster.defs.ohlcv.partitions import days_of_window
 from titan_dagster.defs.resources import WarehouseResource
 from titan_dagster.signals.lookahead import SAMPLE
+from titan_dagster.signals.report import write_index
 from titan_dagster.signals.runs import run_range
 
 PLOTTED = ("trades", "win_rate", "expectancy_r", "max_drawdown")
@@ -100,6 +101,10 @@ def _backtest_metadata(runs) -> dict:
         metadata |= {f"{name} {r.symbol}": values[name] for name in PLOTTED
                      if values[name] is not None}
     metadata["trades"] = sum(r.metrics.trades for r in scored)
+    reports = [(r.symbol, r.report) for r in scored if r.report is not None]
+    if reports:
+        index = write_index(reports[0][1].parent, reports)
+        metadata["report"] = dg.MetadataValue.path(str(index))
     metadata["metrics"] = dg.MetadataValue.md("\n".join(lines))
     return metadata
 
