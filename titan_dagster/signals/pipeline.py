@@ -6,6 +6,7 @@ asked: an indicator with memory (Wilder's RSI, ATR) then has the same value at a
 whether the range is one day or five years, so day-by-day runs equal one run over the range.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -22,9 +23,9 @@ from titan_dagster.warehouse.signal_store import SignalRow
 
 
 def read_series(store: Warehouse, exchange: str, symbol: str, timeframe: str,
-                end: datetime | None = None) -> Candles:
-    """Every closed candle of a series up to `end`, as float64 arrays for the engine."""
-    frame = store.read_candles(exchange, symbol, timeframe, None, end, exact=False)
+                start: datetime | None = None, end: datetime | None = None) -> Candles:
+    """Every closed candle of a series in [start, end), as float64 arrays for the engine."""
+    frame = store.read_candles(exchange, symbol, timeframe, start, end, exact=False)
     return Candles(
         ts=(frame["ts"].astype("int64") // 1_000_000).to_numpy(dtype=np.int64),
         open=frame["open"].to_numpy(), high=frame["high"].to_numpy(),
@@ -32,11 +33,34 @@ def read_series(store: Warehouse, exchange: str, symbol: str, timeframe: str,
         volume=frame["volume"].fillna(0.0).to_numpy(), step=timeframe_ms(timeframe))
 
 
+MINUTE_MS = 60_000
+MinuteReader = Callable[[int, int], Candles]  # the 1m candles with open time in [a, b)
+
+
 def run_strategy(strategy: StrategySettings, symbol: str, candles: Candles,
-                 minute: Candles | None = None) -> tuple[Signals, list[Outcome]]:
-    """Signals and outcomes of one symbol."""
+                 read_minute: MinuteReader | None = None) -> tuple[Signals, list[Outcome]]:
+    """Signals and outcomes of one symbol. Where a candle touched both the stop and a
+    target, the stored 1m candles of that candle decide, read for those candles only (a
+    decision there can let the trade run into another such candle: asked again until no new
+    one turns up)."""
     signals = compute_signals(strategy, symbol, candles)
-    return signals, evaluate(candles, signals, strategy.risk, minute)
+    outcomes = evaluate(candles, signals, strategy.risk)
+    read: dict[int, Candles] = {}  # by the open time of the candle they lie in
+    while read_minute is not None:
+        ambiguous = {int(candles.ts[o.exit_index]) for o in outcomes
+                     if o.ambiguous and o.exit_index is not None} - set(read)
+        if not ambiguous:
+            break
+        read |= {ts: read_minute(ts, ts + candles.step) for ts in ambiguous}
+        minute = _joined([read[ts] for ts in sorted(read)], MINUTE_MS)
+        outcomes = evaluate(candles, signals, strategy.risk, minute)
+    return signals, outcomes
+
+
+def _joined(parts: list[Candles], step: int) -> Candles:
+    names = ("ts", "open", "high", "low", "close", "volume")
+    return Candles(*(np.concatenate([getattr(p, name) for p in parts]) for name in names),
+                   step=step)
 
 
 def compute_signals(strategy: StrategySettings, symbol: str, candles: Candles) -> Signals:

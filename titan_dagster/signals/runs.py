@@ -15,7 +15,7 @@ from titan_dagster.signals.model import Candles, Outcome, Signals
 from titan_dagster.signals.pipeline import read_series, run_strategy, signal_rows
 from titan_dagster.signals.report import report_path, write_report
 from titan_dagster.state import state_dir
-from titan_dagster.timeframes import DAY_MS, day_start_ms
+from titan_dagster.timeframes import DAY_MS, day_start_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.signal_store import SeriesKey, SignalStore
 
@@ -48,13 +48,16 @@ def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: 
                                   strategy.params, asdict(strategy.risk), strategy.source,
                                   strategy.timeframe, strategy.active)
     candles = read_series(store, strategy.source, symbol, strategy.timeframe)
-    minute = read_series(store, strategy.source, symbol, "1m") \
-        if strategy.timeframe != "1m" else None
     run = SymbolRun(symbol, candles=len(candles))
     if not len(candles):
         return run
+
+    def read_minute(start: int, end: int) -> Candles:
+        return read_series(store, strategy.source, symbol, "1m", to_datetime(start),
+                           to_datetime(end))
+
     signals, outcomes = run_strategy(strategy, symbol, candles,
-                                     minute if minute is not None and len(minute) else None)
+                                     read_minute if strategy.timeframe != "1m" else None)
     rows = signal_rows(strategy, candles, signals)
     start, end = day_start_ms(first), day_start_ms(last) + DAY_MS
     unresolved = set(signals_store.unresolved_signal_times(key))

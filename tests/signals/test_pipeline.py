@@ -1,0 +1,52 @@
+"""The 1m candles are read only for candles that touched both the stop and a target, and
+then decide them."""
+
+import numpy as np
+
+from titan_dagster.config.strategies import StrategySettings
+from titan_dagster.signals.model import Candles, RawSignals, Risk
+from titan_dagster.signals.pipeline import run_strategy
+
+H, M = 3_600_000, 60_000
+T0 = 1_704_067_200_000
+
+
+def series(rows, step=H, t0=T0) -> Candles:
+    o, h, lo, c = (np.array(col, dtype=float) for col in zip(*rows, strict=True))
+    return Candles(np.arange(len(rows), dtype=np.int64) * step + t0, o, h, lo, c,
+                   np.ones(len(rows)), step)
+
+
+def long_at_first(candles, params):
+    return RawSignals(np.array([0]), np.array([1], dtype=np.int8), np.array([1.0]))
+
+
+STRATEGY = StrategySettings(name="s", kind="tests.signals.test_pipeline:long_at_first",
+                            source="binance", symbols=("BTC/USDT",), timeframe="1h",
+                            risk=Risk(stop_pct=0.05, tp1_fraction=1.0, max_hold_candles=5))
+# Signal at candle 0 (close 100): stop 95, TP 105. Candle 2 touches both (low 94, high 106).
+CANDLES = series([(100, 100, 100, 100), (100, 101, 99, 100), (100, 106, 94, 100),
+                  (100, 101, 99, 100)])
+
+
+def test_one_minute_candles_decide_a_candle_that_touched_both_and_only_they_are_read():
+    asked = []
+
+    def read_minute(start, end):
+        asked.append((start, end))
+        # Up to the target first, then down through the stop.
+        return series([(100, 106, 99, 105), (105, 105, 94, 95)], M, start)
+
+    _, (outcome,) = run_strategy(STRATEGY, "BTC/USDT", CANDLES, read_minute)
+    assert asked == [(T0 + 2 * H, T0 + 3 * H)]
+    assert (outcome.status, outcome.resolved_by, outcome.ambiguous) == ("tp1", "1m", False)
+    assert outcome.r_gross == 1.0
+
+
+def test_without_one_minute_candles_the_stop_comes_first():
+    def none_stored(start, end):
+        return Candles(np.empty(0, dtype=np.int64), *(np.empty(0) for _ in range(5)), M)
+
+    _, (outcome,) = run_strategy(STRATEGY, "BTC/USDT", CANDLES, none_stored)
+    assert (outcome.status, outcome.resolved_by, outcome.ambiguous) == ("stopped", "rule", True)
+    assert outcome.r_gross == -1.0
