@@ -50,3 +50,56 @@ def test_without_one_minute_candles_the_stop_comes_first():
     _, (outcome,) = run_strategy(STRATEGY, "BTC/USDT", CANDLES, none_stored)
     assert (outcome.status, outcome.resolved_by, outcome.ambiguous) == ("stopped", "rule", True)
     assert outcome.r_gross == -1.0
+
+
+def test_day_by_day_equals_one_run_over_the_range_property():
+    """Signals computed each day from the candles up to that day's end, with their outcomes
+    tracked through every candle stored when the range is over, equal one run over the whole
+    range (the DB-backed version of this is in test_strategy_runs.py)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from titan_dagster.signals.engine import evaluate
+    from titan_dagster.signals.pipeline import compute_signals
+
+    strategy = StrategySettings(name="s", kind="sma_cross", source="binance",
+                                symbols=("BTC/USDT",), timeframe="1h",
+                                params={"fast": 3, "slow": 8},
+                                risk=Risk(stop_pct=0.01, max_hold_candles=12, fee_bps=10,
+                                          slippage_bps=2))
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.integers(0, 2**32 - 1), st.integers(3, 8))
+    def check(seed, days):
+        rng = np.random.default_rng(seed)
+        close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, days * 24)))
+        opens = np.concatenate([[100.0], close[:-1]])
+        wick = np.abs(rng.normal(0, 0.004, len(close))) * close
+        candles = series(list(zip(opens, np.maximum(opens, close) + wick,
+                                  np.minimum(opens, close) - wick, close, strict=True)))
+        whole = compute_signals(strategy, "BTC/USDT", candles)
+        daily_index, daily_stop = [], []
+        for day in range(days):
+            end = (day + 1) * 24
+            upto = Candles(*(getattr(candles, n)[:end] for n in
+                             ("ts", "open", "high", "low", "close", "volume")), candles.step)
+            found = compute_signals(strategy, "BTC/USDT", upto)
+            today = (found.index >= day * 24) & (found.index < end)
+            daily_index += found.index[today].tolist()
+            daily_stop += found.stop[today].tolist()
+        assert daily_index == whole.index.tolist() and daily_stop == whole.stop.tolist()
+        # An outcome evaluated on fewer candles is a prefix of its final one, and final once
+        # closed (the engine's property test); so each day's outcomes converge to these.
+        full = evaluate(candles, whole, strategy.risk)
+        for day in range(1, days + 1):
+            upto = Candles(*(getattr(candles, n)[:day * 24] for n in
+                             ("ts", "open", "high", "low", "close", "volume")), candles.step)
+            known = whole.index < day * 24
+            picked = type(whole)(**{n: getattr(whole, n)[known] for n in
+                                   ("index", "direction", "confidence", "ref", "stop", "tp1",
+                                    "tp2")})
+            for early, final in zip(evaluate(upto, picked, strategy.risk), full, strict=False):
+                if early.closed or early.status == "not_filled":
+                    assert early.__dict__ == final.__dict__
+
+    check()
