@@ -27,6 +27,19 @@ def write(tmp_path, text: str) -> Path:
     return path
 
 
+def config_error(tmp_path, valid: str, old: str, new: str, field: str, value: str) -> str:
+    """The error of `valid` with `old` replaced by `new`, checked to start with the file and
+    the field and to name the value; returned for further checks."""
+    assert old in valid
+    path = write(tmp_path, valid.replace(old, new, 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {field}: "), message
+    assert value in message, message
+    return message
+
+
 def test_the_shipped_titan_yaml_is_valid_and_has_20_usdt_pairs():
     config = load_config(REPO / "titan.yaml")
     binance = config.exchange("binance")
@@ -59,13 +72,7 @@ def test_a_valid_config_loads(tmp_path):
     ("start: 2020-01-01", "start: 2020-01-01\nquality: {jump: 1}", "quality", "jump"),
 ])
 def test_config_errors_name_file_field_and_value(tmp_path, old, new, field, value):
-    path = write(tmp_path, VALID.replace(old, new, 1))
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    message = str(caught.value)
-    assert str(path) in message
-    assert f": {field}:" in message
-    assert value in message
+    config_error(tmp_path, VALID, old, new, field, value)
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):

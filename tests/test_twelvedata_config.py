@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.test_config import write
-from titan_dagster.config import ConfigError, load_config
+from tests.test_config import config_error, write
+from titan_dagster.config import load_config
 
 VALID = """
 start: 2024-01-01
@@ -62,11 +62,5 @@ def test_twelvedata_beside_a_ccxt_exchange(tmp_path):
      "is not an http(s) URL"),
 ])
 def test_bad_twelvedata_entries_name_file_field_and_value(tmp_path, old, new, field, value):
-    assert old in VALID
-    path = write(tmp_path, VALID.replace(old, new))
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    message = str(error.value)
-    assert message.startswith(f"{path}: {field}: "), message
-    assert value in message, message
+    message = config_error(tmp_path, VALID, old, new, field, value)
     assert "abc123" not in message

@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.test_config import write
-from titan_dagster.config import ConfigError, load_config
+from tests.test_config import config_error, write
+from titan_dagster.config import load_config
 
 VALID = """
 start: 2024-01-01
@@ -88,10 +88,4 @@ def test_an_atr_stop_and_a_user_function(tmp_path):
     ("    risk:\n", "    risky: 1\n    risk:\n", "strategies.btc_sma_cross", "'risky'"),
 ])
 def test_bad_strategies_name_file_field_and_value(tmp_path, old, new, field, value):
-    assert old in VALID
-    path = write(tmp_path, VALID.replace(old, new))
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    message = str(error.value)
-    assert message.startswith(f"{path}: {field}: "), message
-    assert value in message, message
+    config_error(tmp_path, VALID, old, new, field, value)
