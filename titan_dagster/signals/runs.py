@@ -30,9 +30,6 @@ class SymbolRun:
     report: Path | None = None  # the backtest's HTML report
     lookahead: list[str] = field(default_factory=list)  # mismatches found by the check
     lookahead_checked: int = 0
-    candles_in_range: Candles | None = None
-    signals_in_range: Signals | None = None
-    outcomes_in_range: list[Outcome] = field(default_factory=list)
 
 
 def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: date,
@@ -64,9 +61,8 @@ def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: 
     chosen = [i for i, row in enumerate(rows)
               if start <= row.signal_ts < end or row.signal_ts in unresolved]
     in_range = [i for i in chosen if start <= rows[i].signal_ts < end]
-    ids = signals_store.write_signals(key, [rows[i] for i in in_range])
-    # Older signals are already stored; only their outcomes are brought up to date.
-    ids |= signals_store.write_signals(key, [rows[i] for i in chosen if i not in in_range])
+    # Older signals are stored already (kept as they are); their ids come back all the same.
+    ids = signals_store.write_signals(key, [rows[i] for i in chosen])
     signals_store.write_outcomes((ids[(rows[i].signal_ts, rows[i].direction)], outcomes[i])
                                  for i in chosen)
     run.signals = len(in_range)
@@ -96,7 +92,6 @@ def _backtest(strategy: StrategySettings, signals_store: SignalStore, key: Serie
     trades = [_within(outcomes[j], lo, hi) for j in picked]
     always_open = calendar_of(strategy.source, key.symbol) is CRYPTO
     run.metrics = backtest_metrics(window, shifted, trades, always_open=always_open)
-    run.candles_in_range, run.signals_in_range, run.outcomes_in_range = window, shifted, trades
     signals_store.write_backtest(key, start, end, run.metrics.as_dict())
     run.report = write_report(
         report_path(state_dir(), strategy.name, strategy.version, key.symbol),
