@@ -15,7 +15,8 @@ from titan_dagster.defs.ohlcv.jobs import ohlcv_history_job
 from titan_dagster.defs.ohlcv.partitions import daily_partitions
 from titan_dagster.defs.quality.gap_report import build_gap_report
 from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
-from titan_dagster.defs.signals.assets import build_strategy_assets
+from titan_dagster.defs.signals.assets import build_strategy_assets, signal_asset_keys
+from titan_dagster.defs.signals.automation import build_automation_sensor, build_history_sensor
 from titan_dagster.warehouse import default_database_url
 
 config = load_config()
@@ -23,13 +24,19 @@ partitions = daily_partitions(config.start)
 warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
 
 refresh_jobs = [refresh_job(exchange) for exchange in config.exchanges]
+strategy_keys = {strategy.name: signal_asset_keys(strategy.name) for strategy in config.strategies}
+live_keys = [key for strategy in config.strategies if strategy.active
+             for key in strategy_keys[strategy.name] if key.path[0] != "backtests"]
 
 defs = dg.Definitions(
     assets=[*(build_ohlcv_assets(exchange, partitions, warehouse_kind, config.max_price_jump)
               for exchange in config.exchanges),
             build_gap_report(config),
             *(build_strategy_assets(strategy, partitions) for strategy in config.strategies)],
-    sensors=[build_heal_sensor(config)],
+    sensors=[build_heal_sensor(config),
+             build_automation_sensor(dg.AssetSelection.assets(*live_keys)),
+             build_history_sensor(config, {name: list(keys) for name, keys in
+                                           strategy_keys.items()})],
     schedules=[*(build_refresh_schedule(exchange, job)
                  for exchange, job in zip(config.exchanges, refresh_jobs, strict=True)),
                housekeeping_schedule],

@@ -85,11 +85,12 @@ def test_the_strategy_assets_materialize_with_lineage_from_the_candles(emulator,
     store.migrate()
     run_backfill(emulator, store, ["BTC/USDT", "ETH/USDT"], ["1h"], FIRST, FIRST + timedelta(14))
     assets = build_strategy_assets(STRATEGY, daily_partitions(FIRST))
-    signals, outcomes, backtests = signal_asset_keys("btc_sma_cross")
+    signals, outcomes, backtests, performance = signal_asset_keys("btc_sma_cross")
     deps = {key: set(dep.asset_key for dep in spec.deps) for key, spec in
             ((s.key, s) for s in assets.specs)}
     assert deps[signals] == {ohlcv_asset_key("binance", s) for s in STRATEGY.symbols}
     assert deps[outcomes] == {signals} and deps[backtests] == {outcomes}
+    assert deps[performance] == {outcomes}
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [assets], instance=instance,
@@ -104,9 +105,12 @@ def test_the_strategy_assets_materialize_with_lineage_from_the_candles(emulator,
         assert index.name == "index.html" and "BTC_USDT.html" in index.read_text()
         assert "ETH/USDT" in (index.parent / "ETH_USDT.html").read_text()
         assert len(instance.get_materialized_partitions(signals)) == 15
-        (check,) = result.get_asset_check_evaluations()
-        assert check.check_name == "no_lookahead" and check.passed
-        assert 30 < check.metadata["signals_checked"].value <= 40  # up to 20 a symbol
+        checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+        assert checks["no_lookahead"].passed
+        assert 30 < checks["no_lookahead"].metadata["signals_checked"].value <= 40  # 20 each
+        # It went live now, after the range: nothing live to judge there.
+        assert checks["strategy_not_degraded"].passed
+        assert checks["strategy_not_degraded"].description == "not live in this range"
     store.dispose()
 
 

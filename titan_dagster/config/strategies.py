@@ -5,14 +5,17 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.signals.model import Risk
+from titan_dagster.timeframes import to_ms
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_FIELDS = {"kind", "params", "source", "symbols", "timeframe", "risk", "active"}
+_FIELDS = {"kind", "params", "source", "symbols", "timeframe", "risk", "active", "live_since",
+           "min_live_trades"}
 _RISK_FIELDS = {"stop", "take_profit_1", "take_profit_2", "tp1_fraction", "breakeven_after_tp1",
                 "entry_valid_candles", "max_hold_candles", "fee_bps", "slippage_bps"}
 _STOPS = {"pct", "atr", "period"}
@@ -29,6 +32,11 @@ class StrategySettings:
     risk: Risk
     params: dict = field(default_factory=dict)
     active: bool = True
+    # When the strategy went live (epoch ms), if the user says so; otherwise the warehouse
+    # takes the first time it recorded this version active.
+    live_since: int | None = None
+    # Closed live trades before the live record is judged against the backtest.
+    min_live_trades: int = 20
 
     @property
     def version(self) -> str:
@@ -102,7 +110,31 @@ def _parse_one(name: str, raw: Any, sources: dict[str, ExchangeSettings],
     return StrategySettings(name=name, kind=kind, source=source.name, symbols=tuple(symbols),
                             timeframe=raw["timeframe"], params=dict(params),
                             risk=_parse_risk(f"{where}.risk", raw["risk"], error),
-                            active=active)
+                            active=active,
+                            live_since=_moment(f"{where}.live_since", raw.get("live_since"),
+                                               error),
+                            min_live_trades=_whole(f"{where}.min_live_trades",
+                                                   raw.get("min_live_trades", 20), 2, 100_000,
+                                                   error))
+
+
+def _moment(where: str, raw: Any, error) -> int | None:
+    """A UTC date or time (YAML reads an unquoted 2026-11-01 as a date)."""
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        moment = raw
+    elif isinstance(raw, date):
+        moment = datetime(raw.year, raw.month, raw.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise error(where, f"{raw!r} is not a UTC date or time like 2026-11-01 or "
+                               "2026-11-01T12:00:00Z") from None
+    if moment.tzinfo is not None and moment.utcoffset():
+        raise error(where, f"{raw!r} is not UTC (all times here are UTC)")
+    return to_ms(moment.replace(tzinfo=UTC))
 
 
 def _parse_risk(where: str, raw: Any, error) -> Risk:

@@ -2,7 +2,7 @@
 outcomes and a backtest per symbol, stored in the signal tables."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +12,11 @@ from titan_dagster.config.strategies import StrategySettings
 from titan_dagster.signals.lookahead import lookahead_mismatches, sample
 from titan_dagster.signals.metrics import Metrics, backtest_metrics
 from titan_dagster.signals.model import Candles, Outcome, Signals
+from titan_dagster.signals.performance import Performance, performance_by_day
 from titan_dagster.signals.pipeline import read_series, run_strategy, signal_rows
 from titan_dagster.signals.report import report_path, write_report
 from titan_dagster.state import state_dir
-from titan_dagster.timeframes import DAY_MS, day_start_ms, to_datetime
+from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.signal_store import SeriesKey, SignalStore
 
@@ -30,22 +31,25 @@ class SymbolRun:
     report: Path | None = None  # the backtest's HTML report
     lookahead: list[str] = field(default_factory=list)  # mismatches found by the check
     lookahead_checked: int = 0
+    live_since: int | None = None  # epoch ms; None while the strategy never was active
+    performance: Performance | None = None  # as of the range's last day (or today)
 
 
 def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: date,
-              last: date, *, backtest: bool = True, check_lookahead: bool = False
-              ) -> SymbolRun:
+              last: date, *, backtest: bool = True, check_lookahead: bool = False,
+              performance: bool = True) -> SymbolRun:
     """Signals whose signal_ts falls in [first, last], their outcomes, the outcomes of older
-    signals still unresolved, and the backtest of the range. Candles after the range are read
-    too: outcomes are tracked forward through every stored candle, never signals."""
+    signals still unresolved, the backtest of the range and the live-against-backtest record
+    as of each of its days since going live. Candles after the range are read too: outcomes
+    are tracked forward through every stored candle, never signals."""
     signals_store = SignalStore(store)
     key = SeriesKey(strategy.name, strategy.version, strategy.source, symbol,
                     strategy.timeframe)
-    signals_store.record_strategy(strategy.name, strategy.version, strategy.kind,
-                                  strategy.params, asdict(strategy.risk), strategy.source,
-                                  strategy.timeframe, strategy.active)
+    live_since = signals_store.record_strategy(
+        strategy.name, strategy.version, strategy.kind, strategy.params, asdict(strategy.risk),
+        strategy.source, strategy.timeframe, strategy.active, strategy.live_since)
     candles = read_series(store, strategy.source, symbol, strategy.timeframe)
-    run = SymbolRun(symbol, candles=len(candles))
+    run = SymbolRun(symbol, candles=len(candles), live_since=live_since)
     if not len(candles):
         return run
 
@@ -74,7 +78,27 @@ def run_range(strategy: StrategySettings, store: Warehouse, symbol: str, first: 
         run.outcomes[outcomes[i].status] = run.outcomes.get(outcomes[i].status, 0) + 1
     if backtest:
         _backtest(strategy, signals_store, key, run, candles, signals, outcomes, start, end)
+    if performance and live_since is not None:
+        _performance(strategy, signals_store, key, run, candles, rows, outcomes, first, last)
     return run
+
+
+def _performance(strategy: StrategySettings, signals_store: SignalStore, key: SeriesKey,
+                 run: SymbolRun, candles: Candles, rows: list, outcomes: list[Outcome],
+                 first: date, last: date) -> None:
+    """The record as of each day of the range from the day the strategy went live to today."""
+    closed = [i for i, outcome in enumerate(outcomes) if outcome.closed]
+    signal_ts = np.array([rows[i].signal_ts for i in closed], dtype=np.int64)
+    closed_ts = np.array([int(candles.ts[outcomes[i].exit_index]) for i in closed],
+                         dtype=np.int64) + candles.step
+    r_net = np.array([outcomes[i].r_net for i in closed], dtype=np.float64)
+    start = max(first, to_datetime(run.live_since).date())
+    stop = min(last, to_datetime(now_ms()).date())
+    days = [start + timedelta(days=n) for n in range((stop - start).days + 1)]
+    records = performance_by_day(signal_ts, closed_ts, r_net, run.live_since, days,
+                                 strategy.min_live_trades)
+    signals_store.write_performance(key, run.live_since, records)
+    run.performance = records[-1] if records else None
 
 
 def _backtest(strategy: StrategySettings, signals_store: SignalStore, key: SeriesKey,

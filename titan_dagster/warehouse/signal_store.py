@@ -1,5 +1,6 @@
-"""The signal tables (migration 0007): strategies by version, signals, their outcomes and
-backtest results, on either backend. Prices go in as decimal text and stay exact."""
+"""The signal tables (migrations 0007, 0008): strategies by version, signals, their outcomes,
+backtest results and live-against-backtest performance, on either backend. Prices go in as
+decimal text and stay exact."""
 
 import json
 from collections.abc import Iterable, Sequence
@@ -8,12 +9,14 @@ from dataclasses import asdict, dataclass
 import sqlalchemy as sa
 
 from titan_dagster.signals.model import Outcome
-from titan_dagster.timeframes import to_datetime
+from titan_dagster.signals.performance import Performance
+from titan_dagster.timeframes import now_ms, to_datetime
 from titan_dagster.warehouse.reconnect import reconnecting
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
 from titan_dagster.warehouse.warehouse import Warehouse
 
 UNRESOLVED = ("pending", "open", "tp1")
+_RECORD_COLUMNS = ("trades", "win_rate", "expectancy_r", "profit_factor", "max_drawdown_r")
 
 
 @dataclass(frozen=True)
@@ -55,17 +58,26 @@ class SignalStore:
 
     @reconnecting
     def record_strategy(self, name: str, version: str, kind: str, params: dict, risk: dict,
-                        source: str, timeframe: str, active: bool) -> None:
-        """The strategy's version, once; later records only refresh `active`."""
+                        source: str, timeframe: str, active: bool,
+                        live_since: int | None = None) -> int | None:
+        """The strategy's version, once; later records refresh `active`. Returns when the
+        version went live (epoch ms): `live_since` where the user gave it, else the first
+        record of it as active; None while it never was."""
+        went_live = live_since if live_since is not None else now_ms() if active else None
+        keep = "excluded.live_since" if live_since is not None else \
+            "COALESCE(strategies.live_since, excluded.live_since)"
         query = sa.text(
             "INSERT INTO strategies (name, version, kind, params, risk, source, timeframe, "
-            f"active) VALUES (:n, :v, :k, {self._json(':p')}, {self._json(':r')}, :src, :tf, "
-            ":a) ON CONFLICT (name, version) DO UPDATE SET active = excluded.active, "
-            f"updated_at = {self._now()}")
+            f"active, live_since) VALUES (:n, :v, :k, {self._json(':p')}, {self._json(':r')}, "
+            ":src, :tf, :a, :live) ON CONFLICT (name, version) DO UPDATE SET "
+            f"active = excluded.active, live_since = {keep}, updated_at = {self._now()}")
         with self.engine.begin() as conn:
             conn.execute(query, {"n": name, "v": version, "k": kind, "p": json.dumps(params),
                                  "r": json.dumps(risk), "src": source, "tf": timeframe,
-                                 "a": active})
+                                 "a": active, "live": self._ts(went_live)})
+            stored = conn.execute(sa.text("SELECT live_since FROM strategies WHERE name = :n "
+                                          "AND version = :v"), {"n": name, "v": version}).scalar()
+        return None if stored is None else self._ms(stored)
 
     @reconnecting
     def write_signals(self, key: SeriesKey, rows: Sequence[SignalRow]) -> dict[tuple, int]:
@@ -147,6 +159,32 @@ class SignalStore:
         with self.engine.begin() as conn:
             conn.execute(query, {**key.params(), "a": self._ts(range_start),
                                  "b": self._ts(range_end), **metrics})
+
+    @reconnecting
+    def write_performance(self, key: SeriesKey, live_since: int,
+                          days: Sequence[Performance]) -> None:
+        """The record as of each day, replacing an earlier computation of the same day."""
+        if not days:
+            return
+        columns = ["as_of", "live_since", *(f"{side}_{name}" for side in ("live", "backtest")
+                                            for name in _RECORD_COLUMNS),
+                   "expectancy_floor_r", "degraded", "reason"]
+        query = sa.text(
+            "INSERT INTO strategy_performance (strategy, strategy_version, exchange, symbol, "
+            f"timeframe, {', '.join(columns)}) VALUES (:st, :v, :e, :s, :tf, "
+            f"{', '.join(':' + c for c in columns)}) ON CONFLICT (strategy, strategy_version, "
+            "exchange, symbol, timeframe, as_of) DO UPDATE SET "
+            f"{', '.join(f'{c} = excluded.{c}' for c in columns[1:])}, "
+            f"computed_at = {self._now()}")
+        base = {**key.params(), "live_since": self._ts(live_since)}
+        rows = [{**base, "as_of": day.as_of if self._pg else day.as_of.isoformat(),
+                 **{f"{side}_{name}": getattr(getattr(day, side), name)
+                    for side in ("live", "backtest") for name in _RECORD_COLUMNS},
+                 "expectancy_floor_r": day.verdict.expectancy_floor_r,
+                 "degraded": day.verdict.degraded, "reason": day.verdict.reason}
+                for day in days]
+        with self.engine.begin() as conn:
+            conn.execute(query, rows)
 
     def _json(self, placeholder: str) -> str:
         return f"CAST({placeholder} AS jsonb)" if self._pg else placeholder
