@@ -1,6 +1,6 @@
 """Keeps Dagster's event log bounded: a run a minute is 1440 runs a day, and Dagster never
-deletes runs by itself. Finished runs tagged ephemeral (refreshes, housekeeping) are deleted
-once older than `keep_hours`; backfills and heal runs are kept."""
+deletes runs by itself. Finished runs tagged ephemeral (refreshes, live strategy runs,
+housekeeping) are deleted once older than `keep_hours`; backfills and heal runs are kept."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +17,8 @@ FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
 
 class HousekeepingConfig(dg.Config):
     keep_hours: float = Field(default=24, ge=0,
-                              description="Delete finished refresh runs older than this.")
+                              description="Delete finished refresh and live strategy runs "
+                                          "older than this.")
 
 
 def delete_old_ephemeral_runs(instance: dg.DagsterInstance, older_than: datetime,
@@ -51,12 +52,14 @@ def _delete_check_executions(instance: dg.DagsterInstance, run_ids: list[str]) -
 def delete_old_refresh_runs(context: dg.OpExecutionContext, config: HousekeepingConfig) -> int:
     cutoff = datetime.now(UTC) - timedelta(hours=config.keep_hours)
     deleted = delete_old_ephemeral_runs(context.instance, cutoff)
-    context.log.info(f"deleted {deleted} finished refresh runs older than {cutoff:%Y-%m-%d %H:%M}")
+    context.log.info(f"deleted {deleted} finished ephemeral runs older than "
+                     f"{cutoff:%Y-%m-%d %H:%M}")
     return deleted
 
 
 @dg.job(tags={EPHEMERAL_TAG: "true"}, executor_def=dg.in_process_executor,
-        description="Deletes finished minute-refresh runs older than keep_hours (default 24).")
+        description="Deletes finished minute-refresh and live strategy runs older than "
+                    "keep_hours (default 24).")
 def titan_housekeeping():
     delete_old_refresh_runs()
 
