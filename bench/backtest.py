@@ -295,8 +295,10 @@ def environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
-def materialize(strategy: StrategySettings, url: str, instance_storage: str) -> dict:
-    """One `dagster.materialize` of the strategy's assets over FIRST..LAST; its seconds, with
+def materialize(strategy: StrategySettings, url: str, instance_storage: str,
+                first: date = FIRST, live: bool = False) -> dict:
+    """One `dagster.materialize` of the strategy's assets over first..LAST (`live`: signals,
+    outcomes and performance only, as the automation sensor runs them); its seconds, with
     what run creation, Dagster's event writes and the 20 `run_range` calls took inside it.
     `instance_storage`: "sqlite" is `instance_for_test()` as it comes (Dagster's defaults);
     "postgres" is dagster-postgres in the same database with the project's bookkeeping
@@ -323,9 +325,10 @@ def materialize(strategy: StrategySettings, url: str, instance_storage: str) -> 
                  (signal_assets, "run_range", "run_range")]
         with timed({}, steps) as spent:
             started = time.perf_counter()
+            keys = [key for key in defs.keys if key.path[0] != "backtests"] if live else None
             result = dg.materialize(
-                [defs], instance=instance, run_config=quiet,
-                tags={"dagster/asset_partition_range_start": FIRST.isoformat(),
+                [defs], instance=instance, run_config=quiet, selection=keys,
+                tags={"dagster/asset_partition_range_start": first.isoformat(),
                       "dagster/asset_partition_range_end": LAST.isoformat()},
                 resources={"warehouse": WarehouseResource(database_url=url)})
             seconds = time.perf_counter() - started
@@ -382,6 +385,16 @@ def dagster_runs() -> list[str]:
                 f"{run.get('run creation', 0):.1f} s, event writes "
                 f"{run.get('event writes', 0):.1f} s); {signals:,} signals and outcomes "
                 f"written | {'yes' if run['s'] <= TARGET_RUN_S else '**no**'} |")
+
+        strategy = StrategySettings(**{**STRATEGY.__dict__, "name": f"{STRATEGY.name}_postgres"})
+        tick = materialize(strategy, url, "postgres", first=LAST, live=True)
+        print(f"\na live tick (the last day's signals, outcomes and performance, 20 symbols, "
+              f"each series read whole): {tick['s']:.2f} s, {len(SYMBOLS)} x run_range "
+              f"{tick.get('run_range', 0):.2f} s", flush=True)
+        rows.append(f"| a live tick: dagster.materialize of the last day's signals, outcomes "
+                    f"and performance, {len(SYMBOLS)} symbols (each 5-year series read "
+                    f"whole); dagster-postgres | {candles:,} | | {tick['s']:.2f} | | "
+                    f"{len(SYMBOLS)} x run_range {tick.get('run_range', 0):.1f} s | |")
 
         one_s, spent = profile_one(store)
         print(f"\nrun_range of {SYMBOLS[0]} alone, 5 years (fresh rows): {one_s:.3f} s",

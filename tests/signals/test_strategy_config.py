@@ -89,3 +89,28 @@ def test_an_atr_stop_and_a_user_function(tmp_path):
 ])
 def test_bad_strategies_name_file_field_and_value(tmp_path, old, new, field, value):
     config_error(tmp_path, VALID, old, new, field, value)
+
+
+def test_live_since_and_min_live_trades(tmp_path):
+    (base,) = load_config(write(tmp_path, VALID)).strategies
+    assert (base.live_since, base.min_live_trades) == (None, 20)
+    text = VALID.replace("    active: true", "    active: true\n    live_since: 2026-11-01\n"
+                                               "    min_live_trades: 30")
+    (strategy,) = load_config(write(tmp_path, text)).strategies
+    assert (strategy.live_since, strategy.min_live_trades) == (1_793_491_200_000, 30)
+    at = VALID.replace("    active: true", '    active: true\n    live_since: '
+                                           '"2026-11-01T12:30:00Z"')
+    assert load_config(write(tmp_path, at)).strategies[0].live_since == 1_793_536_200_000
+    # Neither changes what the results mean: the version stays.
+    assert strategy.version == base.version
+
+
+@pytest.mark.parametrize(("new", "field", "value"), [
+    ("live_since: soon", "live_since", "'soon'"),
+    ('live_since: "2026-11-01T12:00:00+02:00"', "live_since", "not UTC"),
+    ("min_live_trades: 1", "min_live_trades", "1 is not a whole number from 2"),
+    ("min_live_trades: many", "min_live_trades", "'many'"),
+])
+def test_bad_live_settings_are_named(tmp_path, new, field, value):
+    config_error(tmp_path, VALID, "    active: true", f"    active: true\n    {new}",
+                 f"strategies.btc_sma_cross.{field}", value)
