@@ -22,8 +22,9 @@ def performance_metadata(runs: list[SymbolRun]) -> dict:
             values = getattr(p, side)
             lines.append(f"| {r.symbol} | {p.as_of} | {side} | "
                          + " | ".join(cell(getattr(values, f)) for f in PLOTTED) + " |")
-            metadata |= {f"{side} {name} {r.symbol}": getattr(values, name) for name in PLOTTED
-                         if getattr(values, name) is not None}
+            # Rounded: the UI prints every digit, and 4 decimals of R are plenty to read.
+            metadata |= {f"{side} {name} {r.symbol}": round(getattr(values, name), 4)
+                         for name in PLOTTED if getattr(values, name) is not None}
         metadata[f"verdict {r.symbol}"] = p.verdict.reason
     if judged:
         metadata["live since"] = f"{to_datetime(judged[0].live_since):%Y-%m-%d %H:%M}Z"
