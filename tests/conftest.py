@@ -4,6 +4,8 @@ Binance emulator on 127.0.0.1. Nothing here reaches the internet."""
 import asyncio
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import psycopg
@@ -22,15 +24,22 @@ PG_SERVER = os.environ.get("TITAN_TEST_PG", "postgresql://postgres@127.0.0.1:543
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.05, max_delay_s=0.2)
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
     name = f"titan_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     yield f"{PG_SERVER.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for one test."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from titan_dagster.config import load_config
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.defs.automation.refresh import build_refresh_schedule, closed_at, refresh_job
 from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
@@ -59,23 +60,21 @@ def test_on_a_tuesday_a_candle_two_hours_old_is_stale(warehouse, newest, now, st
     assert verdict.summary.startswith("1h: newest opened") is stale
 
 
-def test_titan_health_on_saturday_says_closed_and_on_tuesday_stale(tmp_path, monkeypatch,
-                                                                   warehouse):
-    config = tmp_path / "titan.yaml"
-    config.write_text(yaml.safe_dump({"start": "2026-11-01", "exchanges": {"twelvedata": {
+def test_titan_health_on_saturday_says_closed_and_on_tuesday_stale(tmp_path, warehouse):
+    path = tmp_path / "titan.yaml"
+    path.write_text(yaml.safe_dump({"start": "2026-11-01", "exchanges": {"twelvedata": {
         "symbols": ["EUR/USD", "AAPL"], "timeframes": ["1h"], "api_key_env": "TD_KEY"}}}))
-    monkeypatch.setenv("TITAN_CONFIG", str(config))
-    url = warehouse.url.render_as_string(hide_password=False)
+    config = load_config(path)
     tuesday = to_ms("2026-11-24T15:05:00Z")
     store_candles(warehouse, "twelvedata", "EUR/USD", [tuesday - 2 * HOUR - 5 * 60_000])
     store_candles(warehouse, "twelvedata", "AAPL", [to_ms("2026-11-24T14:30:00Z")])
-    report, code = health_report(url, now=tuesday)
+    report, code = health_report(config, warehouse, now=tuesday)
     assert (code, report["status"], report["stale"]) == (1, "stale", ["twelvedata EUR/USD 1h"])
     assert "market_closed_since" not in report
 
     store_candles(warehouse, "twelvedata", "EUR/USD", FRIDAY_EUR)
     store_candles(warehouse, "twelvedata", "AAPL", FRIDAY_AAPL)
-    report, code = health_report(url, now=SATURDAY)
+    report, code = health_report(config, warehouse, now=SATURDAY)
     assert (code, report["status"]) == (0, "ok")
     assert report["market_closed_since"] == {"twelvedata": {
         "EUR/USD": "2026-11-27T22:00:00Z", "AAPL": "2026-11-27T18:00:00Z"}}

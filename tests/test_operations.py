@@ -110,9 +110,22 @@ def test_health_reports_stale_then_ok_then_unreachable(tmp_path, emulator, wareh
 
     run_backfill(emulator, warehouse, ["BTC/USDT"], ["1h"], TODAY, TODAY)
     code, report = health(tmp_path, emulator, url)
-    assert (code, report["status"], report["warehouse"]) == (0, "ok", "connected")
+    assert (code, report["status"], report["database"]) == (0, "ok", "connected")
     assert 0 < report["latest_candle_age_s"]["binance"]["BTC/USDT"]["1h"] <= 2 * 3600 + 60
 
     code, report = health(tmp_path, emulator, "postgresql+psycopg://u:secret@127.0.0.1:1/x")
-    assert (code, report["warehouse"]) == (2, "unreachable")
+    assert (code, report["database"]) == (2, "unreachable")
+    assert report["database_url"] == "postgresql+psycopg://u:***@127.0.0.1:1/x"
     assert "secret" not in json.dumps(report)
+
+
+def test_health_with_a_broken_config_says_so_and_exits_2(tmp_path):
+    config = tmp_path / "titan.yaml"
+    config.write_text("start: 2020-13-01\nexchanges: {binance: {symbols: [BTC/USDT], "
+                      "timeframes: [1h]}}\n")
+    done = subprocess.run([sys.executable, "-m", "titan_dagster.cli", "health"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "TITAN_CONFIG": str(config)})
+    report = json.loads(done.stdout)
+    assert (done.returncode, report["status"], report["error"]) == (2, "error", "ConfigError")
+    assert "start" in report["message"]
