@@ -81,3 +81,41 @@ def test_an_inactive_strategy_has_no_live_condition():
     strategy = StrategySettings(**{**STRATEGY.__dict__, "active": False})
     assets = build_strategy_assets(strategy, daily_partitions(datetime(2024, 1, 1).date()))
     assert all(spec.automation_condition is None for spec in assets.specs)
+
+
+def test_a_1m_strategy_runs_after_every_close_even_when_its_last_run_ends_at_a_close(
+        sqlite_url):
+    """The sensor ticks every 30 s: a live run requested in the second half of a minute
+    ends before the next close but is seen (newly updated) at the same evaluation as that
+    close's cron tick. That must not use up the close."""
+    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    day = today.date().isoformat()
+    strategy = StrategySettings(**{**STRATEGY.__dict__, "symbols": ("BTC/USDT",),
+                                   "timeframe": "1m"})
+    partitions = daily_partitions(today.date() - timedelta(30))
+    assets = build_strategy_assets(strategy, partitions)
+    candles = dg.AssetSpec(ohlcv_asset_key("binance", "BTC/USDT"), partitions_def=partitions)
+    signals, outcomes, _, performance = signal_asset_keys(strategy.name)
+    defs = dg.Definitions(assets=[assets, candles],
+                          resources={"warehouse": WarehouseResource(database_url=sqlite_url)})
+    with dg.instance_for_test() as instance:
+        cursor = None
+
+        def tick(at: datetime, *materialized: dg.AssetKey):
+            nonlocal cursor
+            for key in materialized:
+                instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=day))
+            result = dg.evaluate_automation_conditions(
+                defs=defs, instance=instance, evaluation_time=at, cursor=cursor)
+            cursor = result.cursor
+            return requested(result).get(signals)
+
+        live = (signals, outcomes, performance)
+        assert tick(today - timedelta(seconds=29), candles.key) is None
+        assert tick(today + timedelta(seconds=1)) is None  # the refresh is not done yet
+        assert tick(today + timedelta(seconds=31), candles.key) == {day}
+        # Its run ended at 10:00:45; the 10:01 close's refresh has not stored anything yet.
+        assert tick(today + timedelta(minutes=1, seconds=1), *live) is None
+        assert tick(today + timedelta(minutes=1, seconds=31), candles.key) == {day}
+        assert tick(today + timedelta(minutes=2, seconds=1), *live) is None
+        assert tick(today + timedelta(minutes=2, seconds=31), candles.key) == {day}

@@ -70,6 +70,16 @@ def test_the_floor_is_two_standard_errors_of_the_difference():
     assert verdict.degraded and "expectancy" in verdict.reason
 
 
+def test_rounding_alone_is_not_degradation():
+    # Every trade hit its target on both sides: the engine's r_net of such trades differ in
+    # the last bits (a pct stop's R is a fraction of each trade's own price), and with no
+    # spread the floor is the backtest's mean itself.
+    backtest = record(np.full(11, 0.9256666666666667))
+    verdict = judge(record(np.full(8, 0.9256666666666665)), backtest, 6)
+    assert not verdict.degraded and verdict.reason.startswith("within the backtest")
+    assert judge(record(np.full(8, 0.9256)), backtest, 6).degraded
+
+
 def test_the_record_as_of_a_day_counts_only_trades_closed_by_its_end():
     day0 = date(2024, 1, 1)
     at = day_start_ms(day0)

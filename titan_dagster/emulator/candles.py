@@ -7,7 +7,7 @@ served string is exact and the same inputs always produce the same bytes.
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -64,6 +64,9 @@ _WAVES = (
 )
 _POINT_NOISE = 0.001
 _ZERO_VOLUME_PER_256 = 5  # ~2% of candles trade nothing
+# A test's hand on a symbol's path: epoch ms -> a log-price offset added to the generated
+# path (0.0 leaves it as it is; log(1.1) at t makes the price 10% higher there).
+Shape = Callable[[int], float]
 
 
 def mix64(x: int) -> int:
@@ -133,14 +136,42 @@ def price(p: Profile, t: int) -> int:
     return max(1, int(p.base_ticks * math.exp(log))) * p.tick
 
 
-def klines(symbol: str, interval: str, open_times: Iterable[int], now: int) -> list[list]:
+def shaped_price(p: Profile, t: int, shape: Shape | None) -> int:
+    """`price` with `shape(t)` added to the log price (a shape is a function of time too,
+    so closes still equal the next opens). Kept apart from `price`, whose unshaped hot path
+    pays nothing for it."""
+    if shape is None:
+        return price(p, t)
+    noise = ((t * 0x9E3779B97F4A7C15 ^ p.seed) * 0xBF58476D1CE4E5B9 & _MASK) >> 11
+    log = (noise * 2.0**-52 - 1.0) * _POINT_NOISE + shape(t)
+    for omega, phase, amplitude in p.waves:
+        log += amplitude * math.sin(omega * t + phase)
+    return max(1, int(p.base_ticks * math.exp(log))) * p.tick
+
+
+def turn(at: int, before: float, after: float, level: float = 0.0) -> Shape:
+    """A shape whose log price moves `before` per hour until `at` (epoch ms) and `after` per
+    hour from then on, `level` at `at`: turn(t0, 0.01, -0.01) rises ~1%/h into t0 and falls
+    after it; level=0.01 * 24 leaves the price of a day before t0 where it was."""
+    per_ms_before, per_ms_after = before / HOUR, after / HOUR
+
+    def shape(t: int) -> float:
+        return level + (t - at) * (per_ms_before if t < at else per_ms_after)
+
+    return shape
+
+
+def klines(symbol: str, interval: str, open_times: Iterable[int], now: int,
+           shape: Shape | None = None) -> list[list]:
     """Rows for ascending aligned open times; a candle containing `now` is served as live.
 
     The live candle's close is the price at `now` and its wicks, volume and trades grow
-    with the elapsed fraction of the interval, so a poller sees it move.
+    with the elapsed fraction of the interval, so a poller sees it move. `shape` moves the
+    symbol's path (see `shaped_price`); wicks, volume and trades follow the moved prices.
     """
     # One flat loop with hoisted constants: this is the hot path of every klines request.
     p = profile(symbol)
+    at = price if shape is None else lambda p, t: shaped_price(p, t, shape)
     tick = p.tick
     iv = INTERVALS[interval]
     salt = mix64(p.seed ^ iv)
@@ -154,13 +185,13 @@ def klines(symbol: str, interval: str, open_times: Iterable[int], now: int) -> l
         if t == next_t:
             o, o_text = close, close_text
         else:
-            o = price(p, t)
+            o = at(p, t)
             o_text = fmt(o)
         next_t = t + iv
         if next_t <= now:
-            c, elapsed = price(p, next_t), iv
+            c, elapsed = at(p, next_t), iv
         else:
-            c, elapsed = price(p, now - now % 1000), now - t
+            c, elapsed = at(p, now - now % 1000), now - t
         close, close_text = c, fmt(c)
         h = mix64(salt ^ t)
         if (h >> 56) < _ZERO_VOLUME_PER_256:

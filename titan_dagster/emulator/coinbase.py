@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from http.client import responses
 
-from titan_dagster.emulator.candles import INTERVALS, UNIT, fmt, price, profile
+from titan_dagster.emulator.candles import INTERVALS, UNIT, fmt, profile, shaped_price
 from titan_dagster.emulator.venue import (
     ALL_FAULTS,
     CandleQuery,
@@ -135,7 +135,8 @@ class CoinbaseEmulator(Venue):
             return json_reply({"data": [_crypto(c) for c in self._codes() if c not in _FIAT]})
         if path == "/v2/exchange-rates":
             usd = [listing.symbol for listing in self.listings if listing.symbol.endswith("/USD")]
-            rates = {s.partition("/")[0]: f"{UNIT / price(profile(s), now):.10g}" for s in usd}
+            rates = {s.partition("/")[0]:
+                     f"{UNIT / shaped_price(profile(s), now, self.shape_of(s)):.10g}" for s in usd}
             return json_reply({"data": {"currency": "USD", "rates": {"USD": "1", **rates}}})
         if path == "/v2/time":
             iso = datetime.fromtimestamp(now // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,7 +18,7 @@ from datetime import datetime
 from http.client import responses
 from threading import local
 
-from titan_dagster.emulator.candles import INVALID_KINDS
+from titan_dagster.emulator.candles import INVALID_KINDS, Shape
 from titan_dagster.emulator.twelvedata_market import (
     DAY,
     INTERVALS,
@@ -101,6 +101,7 @@ class TwelveDataEmulator(Venue):
     "mixed" (alternating, starting with "http"). `credits_per_minute/_per_day` None mean
     unlimited. `intraday_from`: when intraday history starts, one time for every listing or
     per symbol (default: listing time; for the default listings INTRADAY_YEARS back).
+    `shape`: as for every venue, a log-price offset per symbol (Venue.set_shape).
     """
 
     name = "twelvedata"
@@ -122,6 +123,7 @@ class TwelveDataEmulator(Venue):
         credits_per_minute: int | None = None,
         credits_per_day: int | None = None,
         intraday_from: int | str | datetime | Mapping[str, int | str | datetime] | None = None,
+        shape: Mapping[str, Shape] | None = None,
     ) -> None:
         if error_style not in ("body", "http", "mixed"):
             raise ValueError(f"unknown error_style {error_style!r}")
@@ -133,7 +135,8 @@ class TwelveDataEmulator(Venue):
         self._limit_hits = {"minute": 0, "day": 0}
         self._errors = 0
         self._auth = local()
-        super().__init__(listings, host, port, clock, max_requests_per_second)
+        super().__init__(listings, host, port, clock, max_requests_per_second,
+                         shape=shape)
         if intraday_from is None and listings is None:
             now = self._now()
             intraday_from = now - now % DAY - INTRADAY_YEARS * 365 * DAY
@@ -422,6 +425,7 @@ class TwelveDataEmulator(Venue):
             holes = list(self._holes.get(symbol, ()))
             overrides = dict(self._overrides.get((symbol, interval), {}))
             invalid = dict(self._invalid.get((symbol, interval), {}))
+            shape = self._shapes.get(symbol)
         lo = first - iv if start is None else max(start, first - iv)
         hi = min([now] + ([] if end is None else [end])
                  + ([] if listing.delisted_at is None else [listing.delisted_at - 1]))
@@ -440,7 +444,7 @@ class TwelveDataEmulator(Venue):
                     hole.remaining -= 1
             if hit:
                 chosen = pick(permanent + hit)
-        rows = make_rows(symbol, interval, chosen, now)
+        rows = make_rows(symbol, interval, chosen, now, shape)
         if overrides or invalid:
             rows = _apply_corrections(rows, overrides, invalid, _BASE.get(interval, "1m"), now,
                                       self.misalign_ms)

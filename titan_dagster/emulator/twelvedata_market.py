@@ -27,11 +27,13 @@ from zoneinfo import ZoneInfo
 from titan_dagster.emulator.candles import (
     UNIT,
     Profile,
+    Shape,
     activity,
     fmt,
     mix64,
     price,
     profile,
+    shaped_price,
     wicks,
 )
 
@@ -108,18 +110,21 @@ def _profile(symbol: str) -> Profile:
                    waves=tuple((w, phase, a * inst.swing) for w, phase, a in p.waves))
 
 
-def make_rows(symbol: str, interval: str, bars: list[tuple[int, int]], now: int) -> list[list]:
+def make_rows(symbol: str, interval: str, bars: list[tuple[int, int]], now: int,
+              shape: Shape | None = None) -> list[list]:
     """Rows [open, open, high, low, close, volume, end - 1] (prices and volume as 8-decimal
     strings, the shared layout invalid-row kinds work on) for (open, end) bars. A bar not
-    ended by `now` closes at the price of now and its wicks and volume grow with time."""
+    ended by `now` closes at the price of now and its wicks and volume grow with time.
+    `shape` moves the path (candles.shaped_price)."""
     inst, p = instrument(symbol), _profile(symbol)
     tick, salt = p.tick, mix64(p.seed ^ INTERVALS[interval])
     now_s = now - now % 1000
+    at = price if shape is None else lambda p, t: shaped_price(p, t, shape)
     rows = []
     for t, end in bars:
         length, elapsed = end - t, min(end, now) - t
-        o = price(p, t)
-        c = price(p, end if end <= now else now_s)
+        o = at(p, t)
+        c = at(p, end if end <= now else now_s)
         h = mix64(salt ^ t)
         top, bottom = max(o, c), min(o, c)
         spread_ppm = int(800 * math.sqrt(length / MINUTE) * max(inst.swing, 0.25))

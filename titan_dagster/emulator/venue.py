@@ -20,7 +20,7 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from urllib.parse import parse_qsl, urlsplit
 
-from titan_dagster.emulator.candles import INTERVALS, INVALID_KINDS, corrupt, klines
+from titan_dagster.emulator.candles import INTERVALS, INVALID_KINDS, Shape, corrupt, klines
 
 # Row faults answer 200 with a damaged page of the right candles: some rows repeated, the
 # rows out of order, or rows from before the window in place of the page's last ones.
@@ -246,6 +246,8 @@ class Venue:
     `listings` maps "BASE/QUOTE" to a listing time; `clock` returns the market's "now" in epoch
     ms. `max_requests_per_second` caps the requests served in any sliding wall-clock second
     (answered with the exchange's rate-limit error); injected faults bypass and do not use it.
+    `shape` maps a listed symbol to a function of epoch ms giving a log-price offset added
+    to its generated path (a market made to rise, then fall); see `set_shape`.
     """
 
     name = "venue"
@@ -261,6 +263,8 @@ class Venue:
         port: int = 0,
         clock: Callable[[], int] | None = None,
         max_requests_per_second: int | None = None,
+        *,
+        shape: Mapping[str, Shape] | None = None,
     ) -> None:
         self._address = (host, port)
         self._clock = clock or _wall_clock_ms
@@ -271,6 +275,7 @@ class Venue:
         self._holes: dict[str, list[_Hole]] = {}
         self._overrides: dict[tuple[str, str], dict[int, dict[int, str]]] = {}
         self._invalid: dict[tuple[str, str], dict[int, list[str]]] = {}
+        self._shapes: dict[str, Shape] = {}
         self._injections: list[_Injection] = []
         self._random_faults: _RandomFaults | None = None
         self._records: list[RequestRecord] = []
@@ -283,6 +288,8 @@ class Venue:
         for symbol, listed_at in (self.default_listings if listings is None
                                   else listings).items():
             self.add_symbol(symbol, listed_at)
+        for symbol, fn in (shape or {}).items():
+            self.set_shape(symbol, fn)
 
     # -- the protocol, per exchange ------------------------------------------------------
 
@@ -392,6 +399,24 @@ class Venue:
         with self._lock:
             self._listings[symbol] = Listing(symbol, to_ms(listed_at), delisted)
             self._ids[self.market_id(symbol)] = symbol
+
+    def set_shape(self, symbol: str, shape: Shape | None) -> None:
+        """From now on the symbol's log price is the generated one plus `shape(t)` at every
+        time t (None: the generated path again). A pure function of time keeps a candle's
+        close equal to the next open and every interval consistent with the 1m candles; it is
+        applied wherever the venue prices the symbol."""
+        if shape is not None and not callable(shape):
+            raise TypeError(f"a shape is a function of epoch ms, got {shape!r}")
+        with self._lock:
+            symbol = self._known(symbol)
+            if shape is None:
+                self._shapes.pop(symbol, None)
+            else:
+                self._shapes[symbol] = shape
+
+    def shape_of(self, symbol: str) -> Shape | None:
+        with self._lock:
+            return self._shapes.get(self._known(symbol))
 
     def add_hole(
         self,
@@ -594,7 +619,8 @@ class Venue:
                     spans = _spans(first, last, iv, active + hit, limit, from_end)
             overrides = dict(self._overrides.get((symbol, interval), {}))
             invalid = dict(self._invalid.get((symbol, interval), {}))
-        rows = klines(symbol, interval, chain.from_iterable(spans), now)
+            shape = self._shapes.get(symbol)
+        rows = klines(symbol, interval, chain.from_iterable(spans), now, shape)
         if overrides or invalid:
             rows = _apply_corrections(rows, overrides, invalid, interval, now, self.misalign_ms)
         return rows

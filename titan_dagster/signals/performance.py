@@ -10,7 +10,7 @@ Rules (the README quotes them):
   trades whose signal came before it.
 - Degraded: with at least `min_trades` closed trades on each side, either
   - live expectancy R < backtest expectancy R - 2 * SE, SE = sqrt(s_b^2 / n_b + s_l^2 / n_l)
-    (s: standard deviation of r_net, ddof=1), or
+    (s: standard deviation of r_net, ddof=1; below by more than 1e-12 R, not by rounding), or
   - live win rate < p - 2 * sqrt(p * (1 - p) * (1 / n_l + 1 / n_b)), p = (wins_b + 1) /
     (n_b + 2) (the backtest's win rate, pulled off 0 and 1 so that one loss after a flawless
     backtest is not by itself a verdict).
@@ -77,7 +77,10 @@ def judge(live: Record, backtest: Record, min_trades: int) -> Verdict:
     p = (backtest.wins + 1) / (backtest.trades + 2)
     win_floor = p - 2 * np.sqrt(p * (1 - p) * (1 / live.trades + 1 / backtest.trades))
     failures = []
-    if live.expectancy_r < floor:
+    # Beyond rounding: trades that all made the same R come out a few ulps apart (their
+    # levels are fractions of different prices), and with no spread the floor is the
+    # backtest's mean itself, so float noise alone would otherwise decide.
+    if live.expectancy_r < floor - EPS:
         failures.append(f"live expectancy {live.expectancy_r:.3f}R over {live.trades} trades "
                         f"is below {floor:.3f}R, the backtest's {backtest.expectancy_r:.3f}R "
                         f"over {backtest.trades} trades less two standard errors")

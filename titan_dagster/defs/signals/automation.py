@@ -46,9 +46,12 @@ def live_condition(strategy: StrategySettings) -> dg.AutomationCondition:
     for other in ticks[1:]:
         tick = tick | other
     tick = tick.with_label(f"a {strategy.timeframe} candle closed")
+    # Reset by this condition's own requests only, not by updates: the live run requested
+    # for one close can end (and be seen newly updated) at the evaluation that sees the next
+    # close's tick, and a reset there would use that close up (a 1m strategy then ran after
+    # every other close, whenever its runs were requested late in the minute).
     return (dg.AutomationCondition.in_latest_time_window()
-            & tick.since(dg.AutomationCondition.newly_requested()
-                         | dg.AutomationCondition.newly_updated())
+            & tick.since(dg.AutomationCondition.newly_requested())
             & dg.AutomationCondition.any_deps_match(
                 dg.AutomationCondition.newly_updated().since(tick)
                 | dg.AutomationCondition.will_be_requested()).with_label("candles stored since")

@@ -1,0 +1,377 @@
+"""Live signals under the real Dagster daemon on a PostgreSQL instance (the shipped
+dagster.yaml), the emulator serving 1m candles in real time, nobody touching anything: a 1m
+strategy's signal is in `signals` within 2 minutes of its candle's close, its outcome goes
+from `open` to its end within 2 minutes of the candle that hit, and `titan serve` answers
+GET /signals with both.
+
+The signal is known in advance. The emulator's market is shaped to fall for a few minutes
+and then rise steadily, so SMA(2) crosses SMA(5) upwards a couple of minutes after the turn
+and the long it gives reaches its target a few minutes later; the test computes the final
+candles (`klines` with a `now` far ahead) and runs the engine on them offline, as the live
+runs will on what the warehouse stores, to know the signal's minute, its levels and which
+candle ends it."""
+
+import bisect
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.test_daemon_e2e import REPO, poll
+from titan_dagster.config import load_config
+from titan_dagster.config.strategies import StrategySettings
+from titan_dagster.emulator import BinanceEmulator
+from titan_dagster.emulator.candles import MINUTE, Shape, klines
+from titan_dagster.signals.model import Candles, Risk
+from titan_dagster.signals.pipeline import run_strategy
+from titan_dagster.timeframes import now_ms, to_datetime
+from titan_dagster.warehouse import Warehouse
+
+pytestmark = pytest.mark.slow
+SYMBOL = "BNB/USDT"  # ~30,000: the 0.01 tick is far below the moves that matter
+NAME = "live_cross"
+PARAMS = {"fast": 2, "slow": 5}
+# Log price per minute, and for how many minutes: the generated wander moves a 1m candle
+# by up to ~0.14%, so the fall is plain and the rise takes the price 0.46-0.74% a minute.
+FALL, RISE = 0.003, 0.006
+FALL_FOR, RISE_FOR = 8, 12
+# The target 1.45% up (1R) is then mostly reached in the third candle from the entry on.
+RISK = {"stop": {"pct": 0.0145}, "take_profit_1": {"r": 1.0}, "take_profit_2": {"r": 2.0},
+        "tp1_fraction": 1.0, "entry_valid_candles": 1, "max_hold_candles": 30}
+# The signal's candle closes at least this long after the daemon starts: its sensors and
+# schedules tick 5-10 s after it starts, and the refresh at the close stores the candle.
+LEAD_MS = 20_000
+# Whole candles the trade stays open between its entry candle and the one that hits: the run
+# after the entry candle closes is done 15-50 s later (a refresh, up to one 30 s interval of
+# the automation sensor, a run), so with one candle `open` could be seen with only seconds
+# to spare; two leave more than a minute.
+OPEN_CANDLES = 2
+TARGET_MS = 120_000  # the issue's 2 minutes, for the signal and for the outcome
+FINAL = ("tp1", "tp2", "stopped", "breakeven", "expired")
+
+
+def piecewise(points: list[tuple[int, float]]) -> Shape:
+    """Linear between (epoch ms, log offset) points, flat outside them: a function of time
+    only, as a shape must be."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+
+    def shape(t: int) -> float:
+        if t <= xs[0]:
+            return ys[0]
+        if t >= xs[-1]:
+            return ys[-1]
+        i = bisect.bisect_right(xs, t)
+        return ys[i - 1] + (ys[i] - ys[i - 1]) * (t - xs[i - 1]) / (xs[i] - xs[i - 1])
+
+    return shape
+
+
+def v_shape(turn_at: int) -> Shape:
+    bottom = -FALL * FALL_FOR
+    return piecewise([(turn_at - FALL_FOR * MINUTE, 0.0), (turn_at, bottom),
+                      (turn_at + RISE_FOR * MINUTE, bottom + RISE * RISE_FOR)])
+
+
+def strategy_settings() -> StrategySettings:
+    return StrategySettings(
+        name=NAME, kind="sma_cross", source="binance", symbols=(SYMBOL,), timeframe="1m",
+        params=PARAMS, risk=Risk(stop_pct=RISK["stop"]["pct"], tp1_r=1.0, tp2_r=2.0,
+                                 tp1_fraction=1.0, entry_valid_candles=1,
+                                 max_hold_candles=30))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the live runs will find, computed offline: the signal (its candle closes at
+    signal_ts) and the candle its outcome ends in (closing at hit_close)."""
+    shape: Shape
+    signal_ts: int
+    direction: str
+    stop_loss: float
+    take_profit_1: float
+    status: str
+    hit_close: int
+    candles_open: int  # candles from the entry on that leave the trade open (>= 1)
+
+
+def final_candles(shape: Shape, first: int, end: int) -> Candles:
+    rows = klines(SYMBOL, "1m", range(first, end, MINUTE), end + 10**12, shape)
+    values = np.array([[float(v) for v in row[1:6]] for row in rows])
+    return Candles(ts=np.array([row[0] for row in rows], dtype=np.int64), open=values[:, 0],
+                   high=values[:, 1], low=values[:, 2], close=values[:, 3],
+                   volume=values[:, 4], step=MINUTE)
+
+
+def plan(started: int) -> Plan:
+    """Of the turns that make a long closing LEAD_MS or more after `started` and staying
+    open for OPEN_CANDLES whole candles after its entry (so `open` can be seen before the
+    hit), the one that ends soonest. Found with the engine the live runs use, on the
+    candles they will read: all of today's, from midnight (the config starts today). The
+    turn may lie before `started`: the emulator serves the shaped past as well."""
+    day = started - started % 86_400_000
+    strategy = strategy_settings()
+    first_turn = started - started % MINUTE - 3 * MINUTE
+    plans = []
+    for turn_at in range(first_turn, first_turn + 8 * MINUTE, MINUTE):
+        shape = v_shape(turn_at)
+        candles = final_candles(shape, day, turn_at + 2 * RISE_FOR * MINUTE)
+        signals, outcomes = run_strategy(strategy, SYMBOL, candles)
+        after = [(i, d, stop, tp1, outcome) for i, d, stop, tp1, outcome in zip(
+            signals.index, signals.direction, signals.stop, signals.tp1, outcomes, strict=True)
+            if candles.ts[i] + MINUTE >= turn_at]
+        if not after:
+            continue
+        i, d, stop, tp1, outcome = after[0]  # the long the turn makes
+        close = int(candles.ts[i]) + MINUTE
+        if (close - started >= LEAD_MS and d == 1 and outcome.status in FINAL
+                and outcome.exit_index - (i + 1) >= OPEN_CANDLES):
+            plans.append(Plan(shape, close, "long", float(stop), float(tp1), outcome.status,
+                              int(candles.ts[outcome.exit_index]) + MINUTE,
+                              int(outcome.exit_index - (i + 1))))
+    assert plans, "no turn gives a long that closes late enough and stays open"
+    return min(plans, key=lambda p: (p.hit_close, p.signal_ts))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def stop_group(process: subprocess.Popen, log) -> None:
+    """SIGTERM to the process group, then SIGKILL to whatever is left of it (the daemon's
+    code server outlives SIGTERM)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    log.close()
+
+
+def test_a_live_signal_and_its_outcome_follow_the_candles_within_two_minutes(tmp_path,
+                                                                              pg_url):
+    started_at = time.monotonic()
+    started = now_ms()
+    since_midnight = started % 86_400_000
+    if since_midnight > 86_400_000 - 20 * MINUTE:
+        pytest.skip("too close to midnight UTC: today's partition would change mid-test")
+    if since_midnight < 20 * MINUTE:
+        pytest.skip("too soon after midnight UTC: the shaped fall would begin before today, "
+                    "where the config starts")
+    expected = plan(started)
+    print(f"\nplan: a {expected.direction} at {to_datetime(expected.signal_ts):%H:%M:%S} "
+          f"(+{(expected.signal_ts - started) / 1000:.0f} s), {expected.status} in the candle "
+          f"closing at {to_datetime(expected.hit_close):%H:%M:%S}")
+    today = to_datetime(started).date()
+    with BinanceEmulator({SYMBOL: "2017-11-06"}, shape={SYMBOL: expected.shape}) as emulator:
+        config = tmp_path / "titan.yaml"
+        config.write_text(yaml.safe_dump({
+            "start": today.isoformat(),
+            "exchanges": {"binance": {"symbols": [SYMBOL], "timeframes": ["1m"],
+                                      "api_url": emulator.base_url,
+                                      "requests_per_second": 8}},
+            "strategies": {NAME: {"kind": "sma_cross", "params": PARAMS, "source": "binance",
+                                  "symbols": [SYMBOL], "timeframe": "1m", "risk": RISK}}}))
+        # The daemon reads the very strategy the plan was computed for.
+        assert load_config(config).strategies[0].version == strategy_settings().version
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        env = {**os.environ, "DAGSTER_HOME": str(home), "TITAN_CONFIG": str(config),
+               "TITAN_DATABASE_URL": pg_url, "TITAN_STATE_DIR": str(tmp_path / "state"),
+               "DAGSTER_PG_URL": pg_url.replace("+psycopg", "+psycopg2")}
+        store = Warehouse(pg_url)
+        store.migrate()
+        port = free_port()
+        logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("daemon", "serve")}
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "dagster._daemon", "run", "-w", "workspace.yaml"],
+            cwd=REPO, env=env, stdout=logs["daemon"], stderr=subprocess.STDOUT,
+            start_new_session=True)
+        api = subprocess.Popen(
+            [sys.executable, "-m", "titan_dagster.cli", "serve", "--port", str(port)],
+            cwd=REPO, env=env, stdout=logs["serve"], stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            seen = check_live(store, expected, f"http://127.0.0.1:{port}", api)
+            print("\n".join([*breakdown(store, expected, seen), "runs, oldest first:",
+                             *run_lines(store, started)]))
+        except AssertionError:
+            print(diagnosis(store, tmp_path, expected))
+            raise
+        finally:
+            stop_group(daemon, logs["daemon"])
+            stop_group(api, logs["serve"])
+            store.dispose()
+    print(f"wall time {time.monotonic() - started_at:.0f} s")
+
+
+def stored_signal(store: Warehouse, signal_ts: int) -> tuple | None:
+    """(id, direction, stop_loss, take_profit_1, outcome status or None) of the strategy's
+    signal at signal_ts."""
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT s.id, s.direction, s.stop_loss, s.take_profit_1, o.status FROM signals s "
+            "LEFT JOIN outcomes o ON o.signal_id = s.id WHERE s.strategy = %s AND s.symbol = %s "
+            "AND s.signal_ts = %s", (NAME, SYMBOL, to_datetime(signal_ts))).first()
+
+
+def check_live(store: Warehouse, expected: Plan, api_url: str, api: subprocess.Popen
+               ) -> list[tuple[int, str | None]]:
+    """The outcome statuses seen, (epoch ms, status) on every change."""
+    seen: list[tuple[int, str | None]] = []
+
+    def watch() -> tuple | None:
+        row = stored_signal(store, expected.signal_ts)
+        status = None if row is None else row[4]
+        if row is not None and (not seen or seen[-1][1] != status):
+            seen.append((now_ms(), status))
+        return row
+
+    def deadline_s(moment: int) -> float:
+        return max(0.0, (moment + TARGET_MS - now_ms()) / 1000)
+
+    row = poll(watch, deadline_s(expected.signal_ts), "the signal in `signals`", every_s=0.5)
+    signal_lag = seen[0][0] - expected.signal_ts
+    signal_id, direction, stop_loss, take_profit_1, _ = row
+    assert direction == expected.direction
+    assert float(stop_loss) == pytest.approx(expected.stop_loss)
+    assert float(take_profit_1) == pytest.approx(expected.take_profit_1)
+
+    poll(lambda: (watch() or (None,) * 5)[4] in FINAL, deadline_s(expected.hit_close),
+         f"the outcome {expected.status}", every_s=0.5)
+    assert seen[-1][1] == expected.status, seen
+    before_hit = [status for when, status in seen if when < expected.hit_close]
+    assert set(before_hit) <= {None, "pending", "open"}, seen
+    assert "open" in before_hit, seen  # it was seen open before the hitting candle closed
+    outcome_lag = seen[-1][0] - expected.hit_close
+    open_lag = next(when for when, status in seen if status == "open") - (
+        expected.signal_ts + MINUTE)  # after the entry candle closed
+    print(f"signal lag {signal_lag / 1000:.1f} s after its candle closed; outcome seen open "
+          f"{open_lag / 1000:.1f} s after the entry candle closed; {expected.status} "
+          f"{outcome_lag / 1000:.1f} s after the hitting candle closed "
+          f"({expected.candles_open} candle(s) open in between)")
+    print("outcome statuses seen: " + ", ".join(
+        f"{status} at {to_datetime(when):%H:%M:%S}" for when, status in seen))
+
+    # The API answers with the signal and its outcome.
+    poll(lambda: api.poll() is not None or get_health(api_url), 60, "titan serve /health")
+    assert api.poll() is None, "titan serve exited"
+    query = urllib.parse.urlencode({"strategy": NAME, "symbol": SYMBOL,
+                                    "since": to_datetime(expected.signal_ts).isoformat()})
+    code, page = get_json(f"{api_url}/signals?{query}")
+    assert code == 200, page
+    listed = {s["id"]: s for s in page["signals"]}
+    assert signal_id in listed, page
+    assert listed[signal_id]["direction"] == "long"
+    assert listed[signal_id]["outcome"]["status"] == expected.status
+    assert datetime.fromisoformat(listed[signal_id]["signal_ts"].replace("Z", "+00:00")) == \
+        to_datetime(expected.signal_ts)
+    code, one = get_json(f"{api_url}/signals/{signal_id}")
+    assert code == 200 and one["outcome"]["status"] == expected.status, one
+    return seen
+
+
+def get_health(api_url: str) -> bool:
+    """Whether /health answers at all (503 while a series is stale is an answer)."""
+    try:
+        return get_json(f"{api_url}/health")[0] in (200, 503)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def diagnosis(store: Warehouse, tmp_path, expected: Plan) -> str:
+    """The runs Dagster recorded (status, times, asset selection, lane) and the daemon log's
+    tail, to tell a missed tick from a slow run start or a failed run."""
+    lines = [f"signal expected at {to_datetime(expected.signal_ts):%H:%M:%S}, hit candle "
+             f"closing at {to_datetime(expected.hit_close):%H:%M:%S}", "runs, oldest first:"]
+    lines += run_lines(store, expected.signal_ts)
+    log = (tmp_path / "daemon.log").read_text().splitlines()
+    lines += ["daemon log, last 60 lines:", *log[-60:]]
+    serve = (tmp_path / "serve.log").read_text().splitlines()
+    lines += ["titan serve log, last 20 lines:", *serve[-20:]]
+    return "\n".join(lines)
+
+
+def breakdown(store: Warehouse, expected: Plan, seen: list[tuple[int, str | None]]
+              ) -> list[str]:
+    """Where the time went after each close that mattered: the refresh run that stored the
+    candle (created by the schedule's tick), then the live strategy run (created by the
+    automation sensor) that wrote the row, each created, started and ended, in seconds after
+    the close."""
+    runs = recorded_runs(store)
+    out = ["after each close, s: refresh created / started / ended -> strategy run created / "
+           "started / ended -> row seen"]
+    first_open = next((when for when, status in seen if status == "open"), None)
+    for label, close, saw in (("signal", expected.signal_ts, seen[0][0] if seen else None),
+                              ("entry", expected.signal_ts + MINUTE, first_open),
+                              ("hit", expected.hit_close, seen[-1][0] if seen and seen[-1][1]
+                               in FINAL else None)):
+        c = close / 1000
+        refresh = next((r for r in runs if r[0] == "binance/refresh" and r[1] >= c - 1), None)
+        live = refresh and next((r for r in runs if r[0] == "strategies/live"
+                                 and r[1] >= (refresh[3] or refresh[1])), None)
+        out.append(f"  {label} candle closed {to_datetime(close):%H:%M:%S}: "
+                   f"{_after(refresh, c)} -> {_after(live, c)} -> "
+                   f"{'-' if saw is None else f'{saw / 1000 - c:.1f}'}")
+    return out
+
+
+def _after(run: tuple | None, moment: float) -> str:
+    if not run:
+        return "- / - / -"
+    return " / ".join("-" if t is None else f"{t - moment:.1f}" for t in run[1:4])
+
+
+def recorded_runs(store: Warehouse) -> list[tuple]:
+    """(lane, created, started, ended (epoch s), status, run id, asset keys), oldest first."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT run_id, status, create_timestamp, start_time, end_time, run_body FROM runs "
+            "ORDER BY create_timestamp").all()
+    out = []
+    for run_id, status, created, start, end, body in rows:
+        run = json.loads(body)
+        keys = sorted(".".join(key["path"]) for key in (run.get("asset_selection") or {}).get(
+            "__frozenset__", []))
+        out.append((run.get("tags", {}).get("titan/lane", ""),
+                    created.replace(tzinfo=UTC).timestamp(), start, end, status, run_id, keys))
+    return out
+
+
+def run_lines(store: Warehouse, since: int) -> list[str]:
+    out = []
+    for lane, created, start, end, status, run_id, keys in recorded_runs(store):
+        if created * 1000 < since - 3 * MINUTE:
+            continue
+        at = f"{datetime.fromtimestamp(created, UTC):%H:%M:%S.%f}"[:-5]
+        out.append(f"  {run_id[:8]} {status:<8} created {at}, started "
+                   f"{'-' if start is None else f'+{start - created:.1f}'} s, ended "
+                   f"{'-' if end is None else f'+{end - created:.1f}'} s; "
+                   f"{lane or '(no lane)'}: {', '.join(keys)}")
+    return out
