@@ -64,15 +64,20 @@ def test_the_daemon_backfills_refreshes_and_heals_within_the_budget(tmp_path, pg
             (tmp_path / "requests.txt").write_text("\n".join(map(str, emulator.requests)))
             raise
         finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                daemon.wait(timeout=30)
-            # The daemon's code server outlives SIGTERM (orphaned, it idled on for hours):
-            # whatever is left of the group goes.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(daemon.pid, signal.SIGKILL)
-            daemon.wait()
-            log.close()
+            stop_group(daemon, log)
+
+
+def stop_group(process: subprocess.Popen, log) -> None:
+    """SIGTERM to the process group, then SIGKILL to whatever is left of it: the daemon's
+    code server outlives SIGTERM (orphaned, it idled on for hours)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    log.close()
 
 
 def refresh_runs(store: Warehouse) -> str:

@@ -12,11 +12,9 @@ runs will on what the warehouse stores, to know the signal's minute, its levels 
 candle ends it."""
 
 import bisect
-import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -31,7 +29,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.test_daemon_e2e import REPO, poll
+from tests.test_daemon_e2e import REPO, poll, stop_group
 from titan_dagster.config import load_config
 from titan_dagster.config.strategies import StrategySettings
 from titan_dagster.emulator import BinanceEmulator
@@ -158,19 +156,6 @@ def get_json(url: str) -> tuple[int, object]:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
-
-
-def stop_group(process: subprocess.Popen, log) -> None:
-    """SIGTERM to the process group, then SIGKILL to whatever is left of it (the daemon's
-    code server outlives SIGTERM)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    log.close()
 
 
 def test_a_live_signal_and_its_outcome_follow_the_candles_within_two_minutes(tmp_path,

@@ -36,6 +36,12 @@ def one_of(names: Iterable[str], what: str):
     return Annotated[str, AfterValidator(none_configured)]
 
 
+def strategy_query(config) -> type:
+    """The optional `strategy` parameter: a strategy of the config."""
+    names = one_of((s.name for s in config.strategies), "strategy")
+    return Annotated[names | None, Query(description="a strategy of titan.yaml")]
+
+
 def _epoch_ms(moment: datetime) -> int:
     ms = to_ms(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     if not _EARLIEST <= ms < _LATEST:

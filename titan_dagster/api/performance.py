@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from titan_dagster.api.models import PerformancePage
 from titan_dagster.api.pages import page
-from titan_dagster.api.params import Limit, Version, bad_parameter, check_range, one_of
+from titan_dagster.api.params import Limit, Version, bad_parameter, check_range, strategy_query
 from titan_dagster.api.queries import PERFORMANCE_KEY, Reads
 from titan_dagster.config import TitanConfig
 
@@ -19,13 +19,12 @@ _KEY_PART = re.compile(r"[!-~]{1,64}")
 
 
 def performance_router(config: TitanConfig, reads: Reads) -> APIRouter:
-    Strategy = one_of((s.name for s in config.strategies), "strategy")
+    Strategy = strategy_query(config)
     routes = APIRouter(tags=["performance"])
 
     @routes.get("/performance", response_model=PerformancePage)
     def performance(request: Request,
-                    strategy: Annotated[Strategy | None, Query(description="a strategy of "
-                                                                           "titan.yaml")] = None,
+                    strategy: Strategy = None,
                     version: Version = None,
                     start: Annotated[date | None, Query(description="as_of from this "
                                                                     "day")] = None,

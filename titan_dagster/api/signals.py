@@ -13,20 +13,20 @@ from titan_dagster.api.params import (
     Timestamp,
     Version,
     one_of,
+    strategy_query,
 )
 from titan_dagster.api.queries import Reads
 from titan_dagster.config import TitanConfig
 
 
 def signals_router(config: TitanConfig, reads: Reads) -> APIRouter:
-    Strategy = one_of((s.name for s in config.strategies), "strategy")
+    Strategy = strategy_query(config)
     Symbol = one_of((s for e in config.exchanges for s in e.symbols), "symbol")
     routes = APIRouter(tags=["signals"])
 
     @routes.get("/signals", response_model=SignalPage)
     def signals(request: Request,
-                strategy: Annotated[Strategy | None, Query(description="a strategy of "
-                                                                       "titan.yaml")] = None,
+                strategy: Strategy = None,
                 version: Version = None,
                 symbol: Annotated[Symbol | None, Query(description="a configured "
                                                                    "symbol")] = None,
