@@ -2,6 +2,7 @@
 each serves that exchange's public REST endpoints as its real ccxt class calls them."""
 
 from titan_dagster.emulator.binance import DEFAULT_LISTINGS, BinanceEmulator
+from titan_dagster.emulator.binance_archive import ArchiveSettings
 from titan_dagster.emulator.bybit import BybitEmulator
 from titan_dagster.emulator.coinbase import CoinbaseEmulator
 from titan_dagster.emulator.kraken import KrakenEmulator
@@ -19,6 +20,6 @@ EMULATORS: dict[str, type[Venue]] = {
     "twelvedata": TwelveDataEmulator,
 }
 
-__all__ = ["ALL_FAULTS", "DEFAULT_LISTINGS", "EMULATORS", "BinanceEmulator", "BybitEmulator",
-           "CoinbaseEmulator", "Fault", "KrakenEmulator", "OkxEmulator", "RequestRecord",
-           "TwelveDataEmulator", "Venue"]
+__all__ = ["ALL_FAULTS", "DEFAULT_LISTINGS", "EMULATORS", "ArchiveSettings", "BinanceEmulator",
+           "BybitEmulator", "CoinbaseEmulator", "Fault", "KrakenEmulator", "OkxEmulator",
+           "RequestRecord", "TwelveDataEmulator", "Venue"]

@@ -1,11 +1,17 @@
 """Binance spot REST (/api/v3): ping, time, exchangeInfo and klines with Binance's shapes,
 error codes, weight headers and paging: a page holds the first `limit` candles at or after
-startTime, however far after it, so a window before the listing starts at the first candle."""
+startTime, however far after it, so a window before the listing starts at the first candle.
+
+The same server serves Binance's kline archive (data.binance.vision) under /data/ from the
+same candles (binance_archive.py): one clock, market and request log for both, and faults
+injected by a file's path."""
 
 import time
 from collections import deque
 from http.client import responses
 
+from titan_dagster.emulator.binance_archive import PREFIX as ARCHIVE
+from titan_dagster.emulator.binance_archive import ArchiveSettings, ArchiveTree
 from titan_dagster.emulator.candles import INTERVALS, fmt, profile
 from titan_dagster.emulator.venue import (
     CandleQuery,
@@ -14,6 +20,7 @@ from titan_dagster.emulator.venue import (
     Venue,
     json_reply,
 )
+from titan_dagster.sources.binance_archive.layout import ArchiveFile
 
 KLINES = "/api/v3/klines"
 DEFAULT_LIMIT = 500
@@ -70,10 +77,32 @@ class BinanceEmulator(Venue):
     symbol_param = "symbol"
     default_listings = DEFAULT_LISTINGS
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, archive: ArchiveSettings | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._last_minute: deque[tuple[float, int]] = deque()
         self._minute_weight = 0
+        self.archive = ArchiveTree(archive or ArchiveSettings())
+
+    def count_archive(self, symbol: str | None = None, interval: str | None = None, *,
+                      checksums: bool = False) -> int:
+        """Archive zips requested (their CHECKSUMs with `checksums`), of a symbol (unified
+        or the exchange's id) and an interval if given, whatever the answer."""
+        suffix = ".zip.CHECKSUM" if checksums else ".zip"
+        symbol = self.symbol_of(symbol) or symbol
+        return sum(1 for r in self.requests
+                   if r.path.startswith(ARCHIVE) and r.path.endswith(suffix)
+                   and symbol in (None, r.symbol) and interval in (None, r.interval))
+
+    def canonical(self, path: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
+        # An archive file names its market and interval in the path; as parameters they
+        # reach the request log like those of klines requests.
+        parsed = ArchiveFile.from_path(path) if path.startswith(ARCHIVE) else None
+        if parsed is not None:
+            params = {**params, "symbol": parsed[0].market_id, "interval": parsed[0].interval}
+        return path, params
+
+    def rate_limited(self, path: str) -> bool:
+        return not path.startswith(ARCHIVE)  # another host, without the API's limits
 
     def market_id(self, symbol: str) -> str:
         return symbol.replace("/", "")
@@ -99,6 +128,8 @@ class BinanceEmulator(Venue):
         return reply
 
     def extra_headers(self, path: str) -> list[tuple[str, str]]:
+        if path.startswith(ARCHIVE):
+            return []
         with self._lock:
             used = self._use_weight(path)
         return [("x-mbx-used-weight", str(used)), ("x-mbx-used-weight-1m", str(used))]
@@ -122,6 +153,11 @@ class BinanceEmulator(Venue):
             return json_reply(self._exchange_info(now))
         if path == KLINES:
             return self._klines(params, now)
+        if path.startswith(ARCHIVE):
+            with self._lock:
+                revision = self._revision
+            return self.archive.reply(path, self.request_symbol(params), now, revision,
+                                      self.candles)
         return _error(404, -1, "Not found")
 
     def _exchange_info(self, now: int) -> dict:

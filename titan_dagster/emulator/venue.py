@@ -279,6 +279,9 @@ class Venue:
         self._injections: list[_Injection] = []
         self._random_faults: _RandomFaults | None = None
         self._records: list[RequestRecord] = []
+        # Bumped by every change to what the market serves, so what is built from it (the
+        # Binance archive's files) can be cached until then.
+        self._revision = 0
         # Rate windows run on wall time: they model server capacity, not the market clock.
         self._last_second: deque[float] = deque()
         self._server: _Server | None = None
@@ -329,6 +332,11 @@ class Venue:
 
     def extra_headers(self, path: str) -> list[tuple[str, str]]:
         return []
+
+    def rate_limited(self, path: str) -> bool:
+        """Whether max_requests_per_second applies to requests to `path` (not, say, to a
+        file host the exchange serves from elsewhere)."""
+        return True
 
     def header_params(self, params: dict[str, str], headers: Mapping[str, str]
                       ) -> dict[str, str]:
@@ -399,6 +407,7 @@ class Venue:
         with self._lock:
             self._listings[symbol] = Listing(symbol, to_ms(listed_at), delisted)
             self._ids[self.market_id(symbol)] = symbol
+            self._revision += 1
 
     def set_shape(self, symbol: str, shape: Shape | None) -> None:
         """From now on the symbol's log price is the generated one plus `shape(t)` at every
@@ -413,6 +422,7 @@ class Venue:
                 self._shapes.pop(symbol, None)
             else:
                 self._shapes[symbol] = shape
+            self._revision += 1
 
     def shape_of(self, symbol: str) -> Shape | None:
         with self._lock:
@@ -435,6 +445,7 @@ class Venue:
             raise ValueError("a hole needs start < end")
         with self._lock:
             self._holes.setdefault(self._known(symbol), []).append(hole)
+            self._revision += 1
 
     def set_candle(
         self,
@@ -453,6 +464,7 @@ class Venue:
             by_time = self._overrides.setdefault(self._key(symbol, interval, open_time), {})
             # Replaced, never mutated: readers hold a shallow copy taken under the lock.
             by_time[open_time] = {**by_time.get(open_time, {}), **fields}
+            self._revision += 1
 
     def add_invalid(self, symbol: str, interval: str, open_time: int, kind: str) -> None:
         if kind not in INVALID_KINDS:
@@ -462,6 +474,7 @@ class Venue:
             kinds = [*by_time.get(open_time, []), kind]
             # nan/inf last: the other kinds do arithmetic on fields those make non-numeric.
             by_time[open_time] = sorted(kinds, key=lambda k: k in ("nan", "inf"))
+            self._revision += 1
 
     def listing(self, symbol: str) -> Listing:
         with self._lock:
@@ -631,7 +644,7 @@ class Venue:
         symbol = self.request_symbol(params)
         with self._lock:
             fault = self._take_fault(path, symbol)
-            limited = fault is None and self._over_rate_limit()
+            limited = fault is None and self.rate_limited(path) and self._over_rate_limit()
         if fault is not None and fault.kind not in ("delay", "truncated", *ROW_FAULT_KINDS):
             reply = self._fault_reply(fault)
         elif limited:
