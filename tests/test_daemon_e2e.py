@@ -106,11 +106,16 @@ def check_the_deployment(emulator, store, start, today):
     def newest_closed_1m() -> int | None:
         return store.last_candle_ms("binance", "BTC/USDT", "1m")
 
-    # The refresh stores today's candles while the history backfill is still running.
-    poll(lambda: (newest_closed_1m() or 0) >= day_start_ms(today), 240, "the first refresh")
+    def lag() -> int:
+        return now_ms() - ((newest_closed_1m() or 0) + MINUTE)
+
+    # The refresh stores today's candles while the history backfill is still running. Its
+    # first run is over when it has caught up with now: after 16:40 UTC today's 1m candles
+    # take two pages, and a candle from the first is no sign of a refresh done.
+    poll(lambda: lag() < 120_000, 240, "the first refresh")
     lags_during_backfill = []
     while complete_days() < history:
-        lags_during_backfill.append(now_ms() - (newest_closed_1m() + MINUTE))
+        lags_during_backfill.append(lag())
         assert len(lags_during_backfill) < 400, "the backfill did not finish"
         time.sleep(1)
     assert lags_during_backfill, "the backfill was over before the refresh began"
@@ -125,7 +130,7 @@ def check_the_deployment(emulator, store, start, today):
     # New candles within 90 s of closing, and the open candle moving.
     lags, open_values = [], set()
     for _ in range(100):
-        lags.append(now_ms() - (newest_closed_1m() + MINUTE))
+        lags.append(lag())
         frame = store.read_candles("binance", "BTC/USDT", "1h", include_open=True)
         open_row = frame[~frame["closed"]].iloc[-1]
         open_values.add((open_row["ts"], open_row["close"], open_row["volume"]))
