@@ -10,15 +10,15 @@ import json
 
 import sqlalchemy as sa
 
-from titan_dagster.api.queries import Reads
 from titan_dagster.calendars import calendar_of
 from titan_dagster.calendars.freshness import freshness
 from titan_dagster.config import ConfigError, TitanConfig, load_config
 from titan_dagster.timeframes import now_ms, timeframe_ms, to_datetime
 from titan_dagster.warehouse import Warehouse, WarehouseUnavailable, default_database_url
 from titan_dagster.warehouse.database import DatabaseUrlError
-from titan_dagster.warehouse.migrations import pending_files
+from titan_dagster.warehouse.migrations import applied_versions, pending_files
 from titan_dagster.warehouse.read_only import read_only_warehouse
+from titan_dagster.warehouse.signal_store import SignalStore
 
 OK, STALE, BROKEN = 0, 1, 2
 
@@ -29,10 +29,9 @@ def health_report(config: TitanConfig, warehouse: Warehouse, now: int | None = N
     `warehouse` should be a read_only_warehouse: its reconnect budget of 0 s answers at once
     when the database is down."""
     now = now_ms() if now is None else now
-    reads = Reads(warehouse)
     report: dict = {"status": "ok", "database": "connected"}
     try:
-        applied = reads.schema_versions()
+        applied = applied_versions(warehouse.engine)
         pending = [file.stem for file in pending_files(warehouse.backend, applied)]
         if pending:
             report.update(status="error", schema="outdated" if applied else "missing",
@@ -40,8 +39,9 @@ def health_report(config: TitanConfig, warehouse: Warehouse, now: int | None = N
             return report, BROKEN
         report["schema"] = "current"
         ages, closed, stale = _series_freshness(config, warehouse, now)
-        signal_ages = {strategy.name: _age_s(reads.newest_signal_ms(strategy.name,
-                                                                    strategy.version), now)
+        signals = SignalStore(warehouse)
+        signal_ages = {strategy.name: _age_s(signals.newest_signal_ms(strategy.name,
+                                                                      strategy.version), now)
                        for strategy in config.strategies if strategy.active}
     except (sa.exc.SQLAlchemyError, WarehouseUnavailable) as error:
         report.update(status="error", database="unreachable", error=type(error).__name__)

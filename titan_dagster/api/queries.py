@@ -1,4 +1,4 @@
-"""The reads behind `titan health` and the HTTP API: one SELECT each, on either backend.
+"""The reads behind the HTTP API: one SELECT each, on either backend.
 
 Prices and volumes come back as the database's own decimal text (CAST to text: PostgreSQL's
 numeric output, SQLite's stored text), never through float or Decimal, whose str() could
@@ -10,7 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from titan_dagster.timeframes import to_datetime, to_ms
+from titan_dagster.timeframes import to_datetime
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
 
@@ -38,21 +38,6 @@ class Reads:
     def __init__(self, warehouse: Warehouse):
         self.engine = warehouse.engine
         self._pg = warehouse.backend == "postgresql"
-
-    def schema_versions(self) -> set[str]:
-        """The migrations applied to the warehouse; none when it was never migrated."""
-        with self.engine.connect() as conn:
-            if not sa.inspect(conn).has_table("titan_schema_migrations"):
-                return set()
-            return set(conn.execute(sa.text(
-                "SELECT version FROM titan_schema_migrations")).scalars())
-
-    def newest_signal_ms(self, strategy: str, version: str) -> int | None:
-        with self.engine.connect() as conn:
-            newest = conn.execute(sa.text("SELECT max(signal_ts) FROM signals WHERE strategy = "
-                                          ":st AND strategy_version = :v"),
-                                  {"st": strategy, "v": version}).scalar()
-        return None if newest is None else to_ms(_value("signal_ts", newest))
 
     def signals(self, *, strategy: str | None = None, version: str | None = None,
                 symbol: str | None = None, since_ms: int | None = None,

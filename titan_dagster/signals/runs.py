@@ -2,7 +2,7 @@
 outcomes and a backtest per symbol, stored in the signal tables."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from titan_dagster.signals.performance import Performance, performance_by_day
 from titan_dagster.signals.pipeline import read_series, run_strategy, signal_rows
 from titan_dagster.signals.report import report_path, write_report
 from titan_dagster.state import state_dir
-from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms, to_datetime
+from titan_dagster.timeframes import DAY_MS, day_start_ms, days_between, now_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.signal_store import SeriesKey, SignalStore
 
@@ -94,7 +94,7 @@ def _performance(strategy: StrategySettings, signals_store: SignalStore, key: Se
     r_net = np.array([outcomes[i].r_net for i in closed], dtype=np.float64)
     start = max(first, to_datetime(run.live_since).date())
     stop = min(last, to_datetime(now_ms()).date())
-    days = [start + timedelta(days=n) for n in range((stop - start).days + 1)]
+    days = days_between(start, stop)
     records = performance_by_day(signal_ts, closed_ts, r_net, run.live_since, days,
                                  strategy.min_live_trades)
     signals_store.write_performance(key, run.live_since, records)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from titan_dagster.shipped import shipped_path
@@ -15,6 +16,15 @@ def migrations_dir(backend: str) -> Path:
 
 def pending_files(backend: str, applied: set[str]) -> list[Path]:
     return [f for f in sorted(migrations_dir(backend).glob("*.sql")) if f.stem not in applied]
+
+
+def applied_versions(engine: Engine) -> set[str]:
+    """The migrations applied so far; none when the warehouse was never migrated."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("titan_schema_migrations"):
+            return set()
+        return set(conn.execute(sa.text("SELECT version FROM titan_schema_migrations"))
+                   .scalars())
 
 
 def apply_migrations(engine: Engine) -> list[str]:

@@ -147,6 +147,14 @@ class SignalStore:
             return [self._ms(ts) for ts in conn.execute(query, key.params()).scalars()]
 
     @reconnecting
+    def newest_signal_ms(self, strategy: str, version: str) -> int | None:
+        with self.engine.connect() as conn:
+            newest = conn.execute(sa.text("SELECT max(signal_ts) FROM signals WHERE strategy = "
+                                          ":st AND strategy_version = :v"),
+                                  {"st": strategy, "v": version}).scalar()
+        return None if newest is None else self._ms(newest)
+
+    @reconnecting
     def write_backtest(self, key: SeriesKey, range_start: int, range_end: int,
                        metrics: dict) -> None:
         columns = list(metrics)
