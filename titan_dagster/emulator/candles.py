@@ -122,31 +122,24 @@ def profile(symbol: str) -> Profile:
     return Profile(seed, base * UNIT / tick, tick, quote_per_minute, tuple(waves))
 
 
-def price(p: Profile, t: int) -> int:
-    """Traded price at time t, on the symbol's tick.
+def price(p: Profile, t: int, offset: float = 0.0) -> int:
+    """Traded price at time t, on the symbol's tick, with `offset` added to its log.
 
     A function of time only, so a candle's close equals the next candle's open and the
     open of a candle is the same at every interval.
     """
     # A two-multiply hash is plenty for noise and much cheaper than mix64 on this hot path.
     noise = ((t * 0x9E3779B97F4A7C15 ^ p.seed) * 0xBF58476D1CE4E5B9 & _MASK) >> 11
-    log = (noise * 2.0**-52 - 1.0) * _POINT_NOISE
+    log = (noise * 2.0**-52 - 1.0) * _POINT_NOISE + offset
     for omega, phase, amplitude in p.waves:
         log += amplitude * math.sin(omega * t + phase)
     return max(1, int(p.base_ticks * math.exp(log))) * p.tick
 
 
 def shaped_price(p: Profile, t: int, shape: Shape | None) -> int:
-    """`price` with `shape(t)` added to the log price (a shape is a function of time too,
-    so closes still equal the next opens). Kept apart from `price`, whose unshaped hot path
-    pays nothing for it."""
-    if shape is None:
-        return price(p, t)
-    noise = ((t * 0x9E3779B97F4A7C15 ^ p.seed) * 0xBF58476D1CE4E5B9 & _MASK) >> 11
-    log = (noise * 2.0**-52 - 1.0) * _POINT_NOISE + shape(t)
-    for omega, phase, amplitude in p.waves:
-        log += amplitude * math.sin(omega * t + phase)
-    return max(1, int(p.base_ticks * math.exp(log))) * p.tick
+    """`price` moved by `shape(t)` (a function of time too, so closes still equal the next
+    opens)."""
+    return price(p, t) if shape is None else price(p, t, shape(t))
 
 
 def turn(at: int, before: float, after: float, level: float = 0.0) -> Shape:
