@@ -5,7 +5,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from datetime import date
 
 import psycopg
@@ -15,8 +15,10 @@ from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.emulator import BinanceEmulator
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.retry import RetryPolicy
-from titan_dagster.ingest.backfill import SymbolOutcome, backfill
+from titan_dagster.ingest.archive_check import SAMPLE_DAYS
+from titan_dagster.ingest.backfill import Archive, SymbolOutcome, backfill
 from titan_dagster.ingest.candles import VALUE_COLUMNS
+from titan_dagster.sources.binance_archive.download import ArchiveDownloads
 from titan_dagster.timeframes import timeframe_ms
 from titan_dagster.warehouse import Warehouse
 
@@ -66,9 +68,11 @@ def emulator():
         yield emu
 
 
-def binance_settings(emu: BinanceEmulator, symbols, timeframes=("1d", "1h")) -> ExchangeSettings:
+def binance_settings(emu: BinanceEmulator, symbols, timeframes=("1d", "1h"),
+                     archive: bool = False) -> ExchangeSettings:
+    """REST only, unless `archive`: then closed days come from the emulator's archive."""
     return ExchangeSettings(name="binance", symbols=tuple(symbols), timeframes=tuple(timeframes),
-                            api_url=emu.base_url)
+                            api_url=emu.base_url, archive_url=emu.base_url if archive else None)
 
 
 def run_backfill(emu: BinanceEmulator, warehouse: Warehouse, symbols, timeframes, first: date,
@@ -80,11 +84,20 @@ def run_backfill(emu: BinanceEmulator, warehouse: Warehouse, symbols, timeframes
 
 async def backfill_outcomes(settings: ExchangeSettings, warehouse: Warehouse, first: date,
                             last: date, retry: RetryPolicy = FAST_RETRY,
-                            timeout_ms: int = 10_000) -> dict[str, SymbolOutcome]:
-    """Every symbol and timeframe of `settings` backfilled, through a client of its own."""
-    async with ExchangeClient(settings, retry=retry, timeout_ms=timeout_ms) as client:
+                            timeout_ms: int = 10_000, sample_days: int = SAMPLE_DAYS,
+                            run_id: str | None = None) -> dict[str, SymbolOutcome]:
+    """Every symbol and timeframe of `settings` backfilled, through a client of its own (and
+    the archive at settings.archive_url, if set, comparing `sample_days` days with REST)."""
+    async with ExchangeClient(settings, retry=retry, timeout_ms=timeout_ms) as client, \
+            AsyncExitStack() as stack:
+        archive = None
+        if settings.archive_url:
+            downloads = await stack.enter_async_context(
+                ArchiveDownloads(settings.archive_url, retry=retry, timeout_ms=timeout_ms))
+            archive = Archive(downloads, client.market_id, sample_days)
         return {o.symbol: o async for o in backfill(client, warehouse, settings.symbols,
-                                                     settings.timeframes, first, last)}
+                                                     settings.timeframes, first, last,
+                                                     run_id=run_id, archive=archive)}
 
 
 def minimum_requests(first_candle_ms: int, timeframe: str, end_ms: int) -> int:

@@ -15,6 +15,7 @@ from titan_dagster.config.model import ExchangeSettings, TitanConfig
 from titan_dagster.config.strategies import parse_strategies
 from titan_dagster.exchange.catalog import exchange_timeframes
 from titan_dagster.exchange.paging import PAGING, paging_of
+from titan_dagster.sources.binance_archive import BASE_URL as ARCHIVE_BASE_URL
 from titan_dagster.sources.twelvedata.intervals import INTERVALS, TWELVEDATA
 from titan_dagster.timeframes import timeframe_ms
 
@@ -30,7 +31,9 @@ FREE_PLAN_PER_MINUTE, FREE_PLAN_PER_DAY = 8, 800
 _TOP_LEVEL = {"start", "exchanges", "quality", "strategies"}
 _QUALITY_FIELDS = {"max_price_jump"}
 _EXCHANGE_FIELDS = {"symbols", "timeframes", "api_url", "requests_per_second", "api_key_env",
-                    "secret_env"}
+                    "secret_env", "archives", "archive_url"}
+# Exchanges that publish their candles as files too, and where (sources/binance_archive).
+ARCHIVES = {"binance": ARCHIVE_BASE_URL}
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 # Fields people try for credentials; the value must not be echoed back in the error.
 _SECRET_FIELDS = {"api_key", "apikey", "apiKey", "key", "secret", "password", "token"}
@@ -156,7 +159,30 @@ def _parse_exchange(path: Path, name: Any, raw: Any) -> ExchangeSettings:
     return ExchangeSettings(name=str(name), symbols=tuple(symbols), timeframes=tuple(timeframes),
                             api_url=api_url,
                             requests_per_second=None if budget is None else float(budget),
+                            archive_url=_parse_archive(path, field, str(name), raw, api_url),
                             **credentials)
+
+
+def _parse_archive(path: Path, field: str, name: str, raw: dict,
+                   api_url: str | None) -> str | None:
+    """The archive base URL backfills download from, None for REST only. On by default where
+    the exchange has an archive. With an api_url (a mirror, the emulator) and no
+    archive_url, the archive is looked for under api_url too: a config pointed away from
+    the exchange never downloads from the exchange's own host behind the user's back."""
+    enabled = raw.get("archives", name in ARCHIVES)
+    if not isinstance(enabled, bool):
+        raise ConfigError(path, f"{field}.archives", f"{enabled!r} is not true or false")
+    if enabled and name not in ARCHIVES:
+        raise ConfigError(path, f"{field}.archives", f"{name} publishes no candle archive "
+                          f"titan_dagster reads (archives exist for: {', '.join(ARCHIVES)})")
+    archive_url = raw.get("archive_url")
+    if archive_url is not None:
+        _check_api_url(path, f"{field}.archive_url", archive_url)
+        if not enabled:
+            raise ConfigError(path, f"{field}.archive_url", "set, but archives is false")
+    if not enabled:
+        return None
+    return archive_url or api_url or ARCHIVES[name]
 
 
 def _parse_twelvedata(path: Path, field: str, raw: Any) -> ExchangeSettings:

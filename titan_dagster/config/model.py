@@ -19,6 +19,9 @@ class ExchangeSettings:
     # A metered source's plan (Twelve Data): credits all runs share per minute and per UTC day.
     credits_per_minute: int | None = None
     credits_per_day: int | None = None
+    # Where closed days are downloaded from before asking the REST API (Binance's kline
+    # archive, or a mirror of it); None: REST only.
+    archive_url: str | None = None
 
 
 @dataclass(frozen=True)

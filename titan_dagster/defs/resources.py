@@ -1,6 +1,8 @@
 """Dagster resources: thin configuration shells around the plain warehouse and source code."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -8,7 +10,9 @@ from pydantic import PrivateAttr
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.retry import RetryPolicy
+from titan_dagster.ingest.backfill import Archive
 from titan_dagster.ingest.source import Source
+from titan_dagster.sources.binance_archive.download import ArchiveDownloads
 from titan_dagster.sources.twelvedata.client import TwelveDataClient
 from titan_dagster.sources.twelvedata.credits import CreditBudget, CreditLedger
 from titan_dagster.sources.twelvedata.intervals import TWELVEDATA
@@ -65,3 +69,17 @@ class ExchangeResource(dg.ConfigurableResource):
                                     logger=logger)
         return ExchangeClient(settings, retry=retry, timeout_ms=self.timeout_ms, logger=logger,
                               budget_share=budget_share)
+
+    @asynccontextmanager
+    async def archive(self, settings: ExchangeSettings, client: Source,
+                      logger: logging.Logger | None = None,
+                      wanted: bool = True) -> AsyncIterator[Archive | None]:
+        """The exchange's kline archive for a backfill, None where it has none, the config
+        turned it off (`archives: false`) or the run does not want it (`wanted`)."""
+        if not wanted or settings.archive_url is None or not isinstance(client, ExchangeClient):
+            yield None
+            return
+        async with ArchiveDownloads(settings.archive_url, timeout_ms=self.timeout_ms * 3,
+                                    retry=RetryPolicy(max_attempts=self.max_attempts),
+                                    logger=logger) as downloads:
+            yield Archive(downloads, client.market_id)

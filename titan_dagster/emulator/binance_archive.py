@@ -18,9 +18,9 @@ from titan_dagster.sources.binance_archive.layout import MICROSECONDS_FROM, Arch
 PREFIX = "/data/"
 CSV_HEADER = (b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
               b"taker_buy_volume,taker_buy_quote_volume,ignore\n")
-CORRUPTIONS = frozenset({"zip", "checksum"})
+CORRUPTIONS = frozenset({"zip", "checksum", "values"})
 # A month of 1m zipped is ~2 MB: enough files for a few symbols' backfill, not for years.
-_CACHED_FILES = 32
+CACHED_FILES = 32
 _NOT_FOUND = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
               '<Message>The specified key does not exist.</Message><Key>{}</Key></Error>')
 
@@ -41,6 +41,7 @@ class ArchiveSettings:
     monthly_delay_ms: int = 0
     header: Callable[[ArchiveFile], bool] = _no_header
     microseconds_from: int = MICROSECONDS_FROM
+    cached_files: int = CACHED_FILES  # built files kept (a benchmark keeps all it serves)
 
 
 @dataclass
@@ -70,7 +71,9 @@ class ArchiveTree:
 
     def corrupt(self, zip_path: str, kind: str) -> None:
         """'zip': the zip's bytes are damaged in transit (neither its CHECKSUM nor its own
-        CRC match); 'checksum': the CHECKSUM holds another file's hash."""
+        CRC match); 'checksum': the CHECKSUM holds another file's hash; 'values': the file
+        was published with the close of its middle candle unlike REST's (still a valid
+        candle, and its CHECKSUM matches: only a comparison with REST can tell)."""
         if kind not in CORRUPTIONS:
             raise ValueError(f"unknown corruption {kind!r} (known: {sorted(CORRUPTIONS)})")
         with self._lock:
@@ -90,7 +93,7 @@ class ArchiveTree:
             kind = self._corrupt.get(file.path)
         if hidden or file.end_ms + delay > now:
             return _not_found(path)
-        built = self._built(file, symbol, revision, candles)
+        built = self._built(file, symbol, revision, candles, altered=kind == "values")
         if built is None:
             return _not_found(path)
         if is_checksum:
@@ -104,12 +107,13 @@ class ArchiveTree:
         return Reply(200, data, "application/zip")
 
     def _built(self, file: ArchiveFile, symbol: str, revision: int,
-               candles: Callable[[str, str, int, int], list[list]]) -> _Built | None:
+               candles: Callable[[str, str, int, int], list[list]],
+               altered: bool = False) -> _Built | None:
         """The file's bytes (None when it holds no candle: not listed then), cached until the
         market changes."""
         header = self.settings.header(file)
         micro = file.start_ms >= self.settings.microseconds_from
-        key = (file, revision, header, micro)
+        key = (file, revision, header, micro, altered)
         with self._lock:
             built = self._cache.get(key)
             if built is not None:
@@ -118,13 +122,28 @@ class ArchiveTree:
         rows = candles(symbol, file.interval, file.start_ms, file.end_ms)
         if not rows:
             return None
+        if altered:
+            rows = _with_other_close(rows)
         data = _zipped(file, _csv(rows, micro, header))
         built = _Built(data, hashlib.sha256(data).hexdigest())
         with self._lock:
             self._cache[key] = built
-            if len(self._cache) > _CACHED_FILES:
+            if len(self._cache) > self.settings.cached_files:
                 self._cache.popitem(last=False)
         return built
+
+
+def altered_row(rows: list[list]) -> int:
+    """Which row a 'values' corruption changes: the middle one."""
+    return len(rows) // 2
+
+
+def _with_other_close(rows: list[list]) -> list[list]:
+    """The middle candle closes at its low instead (at its high where those are the same)."""
+    i = altered_row(rows)
+    row = list(rows[i])
+    row[4] = row[3] if row[3] != row[4] else row[2]
+    return [*rows[:i], row, *rows[i + 1:]]
 
 
 def _csv(rows: list[list], micro: bool, header: bool) -> bytes:

@@ -159,6 +159,10 @@ class ExchangeClient:
         if not market.get("spot"):
             raise SymbolNotAvailable(self.name, symbol, f"it is a {market.get('type')} market")
 
+    def market_id(self, symbol: str) -> str:
+        """The exchange's own name of a market ('BTCUSDT'), which its archive files carry."""
+        return self._exchange.market(symbol)["id"]
+
     def is_trading(self, symbol: str) -> bool:
         """False for delisted or halted markets, whose candle history may really have ended."""
         return bool(self._exchange.markets[symbol].get("active", True))

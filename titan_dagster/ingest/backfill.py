@@ -7,17 +7,21 @@ point loses at most the pages in flight and leaves no day marked complete withou
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from titan_dagster.calendars import calendar_of, has_volume
 from titan_dagster.exchange.errors import ExchangeAccessError
+from titan_dagster.ingest.archive_check import SAMPLE_DAYS, compare_with_rest, sample
+from titan_dagster.ingest.archived import archived_pages
 from titan_dagster.ingest.day_ledger import DayLedger, DayRecord
 from titan_dagster.ingest.pages import Page, fetch_span, fetch_window
 from titan_dagster.ingest.source import Source
-from titan_dagster.quality.validation import CheckedRows, check_rows
+from titan_dagster.quality.validation import CheckedRows, check_columns, check_rows
 from titan_dagster.ranges import slots_to_ranges
+from titan_dagster.sources.binance_archive.download import ArchiveDownloads
+from titan_dagster.sources.binance_archive.files import Klines
 from titan_dagster.timeframes import (
     DAY_MS,
     day_start_ms,
@@ -28,7 +32,7 @@ from titan_dagster.timeframes import (
     to_datetime,
 )
 from titan_dagster.warehouse import Warehouse
-from titan_dagster.warehouse.batch import Batch
+from titan_dagster.warehouse.batch import ArchiveComparison, Batch
 
 # A candle is only taken as final a few seconds after it closes: exchanges publish the
 # closing values with a small lag.
@@ -57,6 +61,8 @@ class TimeframeOutcome:
     exchange_gap_candles: int = 0
     first_seen: int | None = None  # the first candle at or after the first window fetched
     unserved_candles: int = 0  # slots beyond what the exchange's REST API still serves
+    archived_days: list[date] = field(default_factory=list)  # completed from archive files
+    archive_checks: list[ArchiveComparison] = field(default_factory=list)
 
     def add(self, batch: Batch) -> None:
         self.candles_written += len(batch.candles)
@@ -64,6 +70,17 @@ class TimeframeOutcome:
         self.exchange_gap_candles += sum(n for _, _, n in batch.exchange_gaps)
         self.unserved_candles += sum(n for *_, n in batch.unserved)
         self.days_completed += len(batch.complete_days)
+        self.archived_days.extend(day for day, *_ in batch.archived_days)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Where a backfill takes closed days from before asking REST: an exchange's kline
+    archive, the market ids its files are named by, and how many archived days per symbol
+    and timeframe a run re-fetches over REST to compare."""
+    downloads: ArchiveDownloads
+    market_id: Callable[[str], str]
+    sample_days: int = SAMPLE_DAYS
 
 
 @dataclass
@@ -85,8 +102,8 @@ class SymbolOutcome:
 
 async def backfill(client: Source, warehouse: Warehouse, symbols: Iterable[str],
                    timeframes: Iterable[str], first_day: date, last_day: date,
-                   *, max_concurrent_symbols: int = 8,
-                   run_id: str | None = None) -> AsyncIterator[SymbolOutcome]:
+                   *, max_concurrent_symbols: int = 8, run_id: str | None = None,
+                   archive: Archive | None = None) -> AsyncIterator[SymbolOutcome]:
     """Yields each symbol's outcome as soon as it is stored, while others are still fetched.
     A symbol that fails (unknown to the exchange, exchange unreachable) reports its error and
     does not stop the others."""
@@ -96,7 +113,7 @@ async def backfill(client: Source, warehouse: Warehouse, symbols: Iterable[str],
     async def one(symbol: str) -> SymbolOutcome:
         async with slots:
             return await backfill_symbol(client, warehouse, symbol, timeframes, first_day,
-                                         last_day, run_id)
+                                         last_day, run_id, archive)
 
     tasks = [asyncio.create_task(one(symbol)) for symbol in symbols]
     try:
@@ -109,13 +126,14 @@ async def backfill(client: Source, warehouse: Warehouse, symbols: Iterable[str],
 
 async def backfill_symbol(client: Source, warehouse: Warehouse, symbol: str,
                           timeframes: tuple[str, ...], first_day: date,
-                          last_day: date, run_id: str | None = None) -> SymbolOutcome:
+                          last_day: date, run_id: str | None = None,
+                          archive: Archive | None = None) -> SymbolOutcome:
     outcome = SymbolOutcome(client.name, symbol)
     try:
         client.check_symbol(symbol)
         for timeframe in timeframes:
             outcome.timeframes[timeframe] = await backfill_timeframe(
-                client, warehouse, symbol, timeframe, first_day, last_day, run_id)
+                client, warehouse, symbol, timeframe, first_day, last_day, run_id, archive)
     except ExchangeAccessError as error:
         outcome.error = error
     return outcome
@@ -123,7 +141,8 @@ async def backfill_symbol(client: Source, warehouse: Warehouse, symbol: str,
 
 async def backfill_timeframe(client: Source, warehouse: Warehouse, symbol: str,
                              timeframe: str, first_day: date, last_day: date,
-                             run_id: str | None = None) -> TimeframeOutcome:
+                             run_id: str | None = None,
+                             archive: Archive | None = None) -> TimeframeOutcome:
     step = timeframe_ms(timeframe)
     offset = calendar_of(client.name, symbol).offset(step)
     await asyncio.sleep(settle_wait_s(now_ms(), step, last_day, offset))
@@ -142,12 +161,17 @@ async def backfill_timeframe(client: Source, warehouse: Warehouse, symbol: str,
             continue
         await asyncio.to_thread(warehouse.clear_rejects, client.name, symbol, timeframe,
                                 run_first, run_last)
-        window = _Window(client, symbol, timeframe, end, served_from(client, step, now_ms()))
+        window = _Window(client, symbol, timeframe, end, served_from(client, step, now_ms()),
+                         archive)
         if window.served_from > start:
             window.stored_before = await asyncio.to_thread(
                 warehouse.candle_times, client.name, symbol, timeframe, start,
                 min(window.served_from, end))
         await window.fetch(warehouse, start, end, reaches_now, outcome, run_id)
+    if archive is not None:
+        for day in sample(outcome.archived_days, archive.sample_days, f"{run_id}{symbol}"):
+            outcome.archive_checks.append(await compare_with_rest(
+                client, warehouse, symbol, timeframe, day, run_id))
     outcome.requests = client.requests[(symbol, timeframe)] - requests_before
     return outcome
 
@@ -171,7 +195,7 @@ class _Window:
     once it is covered."""
 
     def __init__(self, client: Source, symbol: str, timeframe: str, end: int,
-                 served_from: int):
+                 served_from: int, archive: Archive | None = None):
         self.client, self.symbol, self.timeframe = client, symbol, timeframe
         self.step = timeframe_ms(timeframe)
         self.calendar = calendar_of(client.name, symbol)
@@ -181,6 +205,8 @@ class _Window:
         self.served_from = served_from  # older slots are beyond the exchange's reach
         self.stored_before: set[int] = set()  # candles stored from before, beyond reach now
         self.history_from: int | None = None  # no candle is expected before this
+        self.archive = archive
+        self.archived: dict[int, tuple[str, str]] = {}  # day start -> its file and SHA-256
 
     async def fetch(self, warehouse: Warehouse, start: int, end: int, reaches_now: bool,
                     outcome: TimeframeOutcome, run_id: str | None) -> None:
@@ -192,16 +218,20 @@ class _Window:
             # Candles are stored from before: the stretch is inside the history, where
             # every missing candle is a hole, never the time before listing.
             self.history_from = start
-        async for page in self._pages(fetch_from, end, reaches_now,
-                                      listing_matters=self.history_from is None):
+        async for page in self._sources(fetch_from, end, reaches_now):
             if self.history_from is None and page.first_seen is not None:
                 # Before a symbol's first candle the pages are empty (window exchanges) or
                 # begin at that candle (forward exchanges): the time before listing.
                 self.history_from = max(start, page.first_seen)
             if outcome.first_seen is None:
                 outcome.first_seen = page.first_seen
+            if page.archived is not None:
+                file = page.archived.file
+                for day in range(max(file.start_ms, start), min(file.end_ms, end), DAY_MS):
+                    self.archived[day] = (file.name, page.archived.sha256)
             batch = Batch(run_id=run_id)
-            checked = self.check(page.rows + page.future, start, end)
+            checked = self.check(page.rows + page.future, start, end) \
+                if page.archived is None else self.check_archived(page.archived.klines, start, end)
             batch.candles.extend(checked.valid)
             self.check_open_into(batch, page.unsettled)
             ledger.add([c[0] for c in checked.valid],
@@ -223,6 +253,20 @@ class _Window:
         await asyncio.to_thread(warehouse.write, self.client.name, self.symbol,
                                 self.timeframe, batch)
         outcome.add(batch)
+
+    def _sources(self, fetch_from: int, end: int, reaches_now: bool) -> AsyncIterator[Page]:
+        """The pages of [fetch_from, end): from the archive's files where there is an archive
+        and they have the days, over REST everywhere else."""
+
+        def rest(lo: int, hi: int, with_open: bool = False) -> AsyncIterator[Page]:
+            return self._pages(lo, hi, with_open, listing_matters=self.history_from is None)
+
+        if self.archive is None or fetch_from >= end:
+            return rest(fetch_from, end, reaches_now)
+        return archived_pages(self.archive.downloads, self.archive.market_id(self.symbol),
+                              self.timeframe, fetch_from, end, rest,
+                              lambda lo, hi: rest(lo, hi, reaches_now),
+                              lambda: self.history_from is not None)
 
     async def _pages(self, fetch_from: int, end: int, reaches_now: bool,
                      listing_matters: bool) -> AsyncIterator[Page]:
@@ -258,6 +302,10 @@ class _Window:
     def check(self, rows: list[list], start: int, end: int) -> CheckedRows:
         return check_rows(rows, self.step, start, end, now_ms(), offset_ms=self.offset,
                           volume_required=self.volume_required)
+
+    def check_archived(self, klines: Klines, start: int, end: int) -> CheckedRows:
+        return check_columns(klines.ts, klines.values, self.step, start, end, now_ms(),
+                             offset_ms=self.offset, volume_required=self.volume_required)
 
     def check_open_into(self, batch: Batch, rows: list[list]) -> None:
         """Candles not closed yet are stored as open; an invalid one is simply not stored
@@ -297,11 +345,14 @@ class _Window:
             for hole_start, hole_end in holes:
                 await self._heal(batch, day, hole_start, hole_end)
         batch.rejects.extend((day.day, reject) for reject in day.all_rejects)
+        archived = self.archived.pop(day.start_ms, None)
         if unserved:
             batch.unserved.extend((day.day, a, b, (b - a) // self.step)
                                   for a, b in slots_to_ranges(unserved, self.step))
         else:
             batch.complete_days.append((day.day, day.valid))
+            if archived is not None:
+                batch.archived_days.append((day.day, *archived))
 
     async def _heal(self, batch: Batch, day: DayRecord, hole_start: int, hole_end: int) -> None:
         # One candle more than the hole: ccxt cuts an answer to the candles asked for, which

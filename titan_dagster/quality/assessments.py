@@ -140,3 +140,27 @@ def staleness(warehouse: Warehouse, exchange: str, symbol: str, timeframes: tupl
     else:
         summary = "fresh"
     return Assessment(passed=not stale, numbers=ages, summary=summary)
+
+
+def archive_agreement(warehouse: Warehouse, exchange: str, symbol: str, first: date,
+                      last: date, start: datetime, end: datetime) -> Assessment:
+    """How the days stored from archive files compared with REST where a run re-fetched
+    them. A difference warns: REST's candle is the one stored, but the archive that a
+    backfill trusts for speed disagreed with the exchange's API."""
+    days = warehouse.archive_days(exchange, symbol, first, last)
+    compared = days[days["rest_candles"].notna()]
+    differing = int(compared["rest_differences"].sum())
+    numbers = {"archived_days": len(days), "compared_days": len(compared),
+               "compared_candles": int(compared["rest_candles"].sum()),
+               "differing_candles": differing}
+    if days.empty:
+        summary = "no day of these was stored from archive files"
+    else:
+        verdict = f"{differing} candles differed (REST's stored)" if differing \
+            else "no candle differed"
+        summary = (f"{len(days)} days from archive files, {len(compared)} of them re-fetched "
+                   f"over REST ({numbers['compared_candles']} candles): {verdict}")
+    sample = warehouse.archive_differences(exchange, symbol, start, end, SAMPLE_ROWS) \
+        if differing else []
+    return Assessment(passed=not differing, warn_only=True, numbers=numbers, sample=sample,
+                      summary=summary)

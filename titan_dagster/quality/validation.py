@@ -55,7 +55,18 @@ def check_rows(rows: Sequence[Sequence], step_ms: int, window_start: int, window
     if not rows:
         return CheckedRows([], [])
     texts = _text_columns(rows)
-    ts = _timestamps(texts[0])
+    return check_columns(_timestamps(texts[0]), texts[1:], step_ms, window_start, window_end,
+                         now, offset_ms=offset_ms, volume_required=volume_required)
+
+
+def check_columns(ts: np.ndarray, values: Sequence[list], step_ms: int, window_start: int,
+                  window_end: int, now: int, *, offset_ms: int = 0,
+                  volume_required: bool = True) -> CheckedRows:
+    """check_rows for what arrives as columns already (an archive file): open times as
+    int64 ms (-1 where there is none) and the five value columns as served."""
+    if not len(ts):
+        return CheckedRows([], [])
+    texts = [ts.tolist(), *values]
     if len(np.unique(ts)) < len(ts):
         # By parsed open time: what was served there may be anything, even unhashable.
         first: dict[tuple, int] = {}

@@ -13,7 +13,7 @@ import psycopg
 
 from titan_dagster.ingest.candles import Candle
 from titan_dagster.timeframes import to_datetime
-from titan_dagster.warehouse.batch import Batch
+from titan_dagster.warehouse.batch import Batch, difference_rows
 
 _COLUMNS = "ts, open, high, low, close, volume, closed"
 
@@ -73,6 +73,33 @@ DO UPDATE SET end_ts = EXCLUDED.end_ts, candles = EXCLUDED.candles
 """
 
 
+_ARCHIVED = """
+INSERT INTO ohlcv_archive_days (exchange, symbol, timeframe, day, file, sha256)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (exchange, symbol, timeframe, day)
+DO UPDATE SET file = EXCLUDED.file, sha256 = EXCLUDED.sha256, stored_at = now(),
+              rest_checked_at = NULL, rest_candles = NULL, rest_differences = NULL
+"""
+
+_ARCHIVE_CHECKED = """
+UPDATE ohlcv_archive_days SET rest_checked_at = now(), rest_candles = %s, rest_differences = %s
+WHERE exchange = %s AND symbol = %s AND timeframe = %s AND day = %s
+"""
+
+_ARCHIVE_DIFFERENCE = """
+INSERT INTO ohlcv_archive_differences (exchange, symbol, timeframe, ts, archive_open,
+    archive_high, archive_low, archive_close, archive_volume, rest_open, rest_high, rest_low,
+    rest_close, rest_volume)
+VALUES (%s, %s, %s, to_timestamp(%s / 1000.0), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (exchange, symbol, timeframe, ts) DO UPDATE
+SET archive_open = EXCLUDED.archive_open, archive_high = EXCLUDED.archive_high,
+    archive_low = EXCLUDED.archive_low, archive_close = EXCLUDED.archive_close,
+    archive_volume = EXCLUDED.archive_volume, rest_open = EXCLUDED.rest_open,
+    rest_high = EXCLUDED.rest_high, rest_low = EXCLUDED.rest_low,
+    rest_close = EXCLUDED.rest_close, rest_volume = EXCLUDED.rest_volume, found_at = now()
+"""
+
+
 def write_postgres(conn: psycopg.Connection, key: tuple[str, str, str], batch: Batch) -> None:
     with conn.cursor() as cur:
         if batch.candles or batch.open_candles:
@@ -86,6 +113,12 @@ def write_postgres(conn: psycopg.Connection, key: tuple[str, str, str], batch: B
             cur.executemany(_MARK_DAYS, [(*key, day, n) for day, n in batch.complete_days])
         if batch.unserved:
             cur.executemany(_UNSERVED, [(*key, *unserved) for unserved in batch.unserved])
+        if batch.archived_days:
+            cur.executemany(_ARCHIVED, [(*key, *archived) for archived in batch.archived_days])
+        for check in batch.archive_checks:
+            cur.execute(_ARCHIVE_CHECKED, (check.rest_candles, len(check.differences), *key,
+                                           check.day))
+            cur.executemany(_ARCHIVE_DIFFERENCE, difference_rows(key, check))
     conn.commit()
 
 

@@ -170,6 +170,36 @@ class Warehouse:
         return {day if isinstance(day, date) else date.fromisoformat(day) for day in days}
 
     @reconnecting
+    def archive_days(self, exchange: str, symbol: str, first: date,
+                     last: date) -> pd.DataFrame:
+        """Days stored from archive files, first..last: timeframe, day, file, and what the
+        REST comparison found (rest_candles and rest_differences NULL where not compared)."""
+        query = sa.text("SELECT timeframe, day, file, rest_candles, rest_differences "
+                        "FROM ohlcv_archive_days WHERE exchange = :e AND symbol = :s "
+                        "AND day BETWEEN :a AND :b ORDER BY timeframe, day")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"e": exchange, "s": symbol, "a": self._day(first),
+                                        "b": self._day(last)}).all()
+        return pd.DataFrame(rows, columns=["timeframe", "day", "file", "rest_candles",
+                                           "rest_differences"])
+
+    @reconnecting
+    def archive_differences(self, exchange: str, symbol: str, start: datetime, end: datetime,
+                            limit: int) -> list[dict]:
+        """Candles on which archive and REST disagreed, open time in [start, end)."""
+        sides = [f"{side}_{name}" for side in ("archive", "rest") for name in VALUE_COLUMNS]
+        query = sa.text(f"SELECT timeframe, ts, {', '.join(sides)} FROM "
+                        "ohlcv_archive_differences WHERE exchange = :e AND symbol = :s AND "
+                        "ts >= :a AND ts < :b ORDER BY ts LIMIT :n")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"e": exchange, "s": symbol, "a": self._ts(start),
+                                        "b": self._ts(end), "n": limit}).all()
+        return [{"timeframe": tf, "ts": str(to_datetime(self._ms(ts))),
+                 **{name: "" if value is None else str(value)
+                    for name, value in zip(sides, values, strict=True)}}
+                for tf, ts, *values in rows]
+
+    @reconnecting
     def unserved_ranges(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
                         end_ms: int) -> list[tuple[int, int]]:
         """Slots recorded as beyond the exchange's reach overlapping [start_ms, end_ms)."""

@@ -37,7 +37,8 @@ def refresh_job(exchange: ExchangeSettings):
 
 
 def refresh_run_config(exchange: ExchangeSettings, timeframes: list[str] | None = None) -> dict:
-    config: dict = {"budget_share": REFRESH_SHARE}
+    # Today is in no archive file yet.
+    config: dict = {"budget_share": REFRESH_SHARE, "archives": False}
     if timeframes:
         config["timeframes"] = timeframes
     return {"ops": {f"ohlcv_{exchange.name}": {"config": config}}}

@@ -35,6 +35,11 @@ class OhlcvRunConfig(dg.Config):
         default_factory=list,
         description="Fetch only these of the configured timeframes; empty means all.",
     )
+    archives: bool = Field(
+        default=True,
+        description="Take closed days from the exchange's archive files where it has them "
+                    "(titan.yaml's archives); the minute refresh, which fetches today, does not.",
+    )
     budget_share: float = Field(
         default=BACKFILL_SHARE, gt=0, le=1,
         description="Fraction of the exchange's requests_per_second this run may use "
@@ -74,7 +79,8 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
     @dg.multi_asset(
         name=f"ohlcv_{settings.name}",
         specs=specs,
-        check_specs=[spec for key in symbol_of for spec in check_specs(key)],
+        check_specs=[spec for key in symbol_of
+                     for spec in check_specs(key, settings.archive_url is not None)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
@@ -94,11 +100,12 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
 
         async def run():
             async with exchanges.client(settings, context.log, config.budget_share,
-                                        store) as client:
+                                        store) as client, \
+                    exchanges.archive(settings, client, context.log, config.archives) as archive:
                 async for outcome in backfill(
                         client, store, selected, chosen, first_day, last_day,
                         max_concurrent_symbols=exchanges.max_concurrent_symbols,
-                        run_id=context.run.run_id):
+                        run_id=context.run.run_id, archive=archive):
                     yield outcome
 
         failures = {}

@@ -25,11 +25,19 @@ CHECKS = {
              "timeframes and a minute ago). While the market is closed it says since when. "
              "Error.",
 }
+# Only where candles come from an exchange's archive files as well as its REST API.
+ARCHIVE_CHECK = "archive_matches_rest"
+ARCHIVE_DESCRIPTION = ("A sample of the days stored from the exchange's archive files is "
+                       "re-fetched over REST each run and compared candle by candle. Warning "
+                       "on any difference: REST's candle is stored, and each difference is in "
+                       "ohlcv_archive_differences.")
 
 
-def check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+def check_specs(key: dg.AssetKey, archived: bool) -> list[dg.AssetCheckSpec]:
+    """`archived`: the exchange's candles come from its archive too."""
+    described = {**CHECKS, ARCHIVE_CHECK: ARCHIVE_DESCRIPTION} if archived else CHECKS
     return [dg.AssetCheckSpec(name, asset=key, description=description, blocking=False)
-            for name, description in CHECKS.items()]
+            for name, description in described.items()]
 
 
 def evaluate(names: set[str], store: Warehouse, exchange: str, symbol: str,
@@ -46,8 +54,10 @@ def evaluate(names: set[str], store: Warehouse, exchange: str, symbol: str,
         "no_price_jumps": lambda: assessments.price_outliers(
             store, exchange, symbol, timeframes, window.start, window.end, max_price_jump),
         "fresh": lambda: assessments.staleness(store, exchange, symbol, timeframes, now),
+        ARCHIVE_CHECK: lambda: assessments.archive_agreement(
+            store, exchange, symbol, first_day, last_day, window.start, window.end),
     }
-    return {name: assess[name]() for name in CHECKS if name in names}
+    return {name: check() for name, check in assess.items() if name in names}
 
 
 def check_result(key: dg.AssetKey, name: str, assessment: Assessment,

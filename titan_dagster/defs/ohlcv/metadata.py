@@ -23,6 +23,12 @@ def materialization_metadata(outcome: SymbolOutcome, stored: dict[str, Timeframe
         "exchange_gap_candles_found": sum(t.exchange_gap_candles
                                           for t in outcome.timeframes.values()),
     }
+    archived = sum(len(t.archived_days) for t in outcome.timeframes.values())
+    if archived:
+        checks = [check for t in outcome.timeframes.values() for check in t.archive_checks]
+        metadata["days_from_archive"] = archived
+        metadata["archive_days_compared_with_rest"] = len(checks)
+        metadata["archive_candles_differing_from_rest"] = sum(len(c.differences) for c in checks)
     unserved = {tf: t.unserved_candles for tf, t in outcome.timeframes.items()
                 if t.unserved_candles}
     if unserved:

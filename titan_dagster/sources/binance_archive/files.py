@@ -31,19 +31,17 @@ import io
 import re
 import zipfile
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from titan_dagster.ingest.candles import VALUE_COLUMNS
 from titan_dagster.sources.binance_archive.layout import ArchiveFile
 
 FIELDS = 12  # the REST klines row: open time ... ignore
 # A microsecond time below this would be in 1973, a millisecond one above it in 5138.
 _MICROSECONDS_ABOVE = 10**14
-# Whole columns are checked at once: each column's values joined by newlines must match.
+# The time column is checked at once: its values joined by newlines must match.
 _TIMES = re.compile(r"(?:[0-9]{1,18}\n)*")
-_NUMBERS = re.compile(r"(?:-?[0-9]+(?:\.[0-9]+)?\n)*")
 
 
 class ArchiveError(ValueError):
@@ -75,12 +73,37 @@ def verify(file: ArchiveFile, data: bytes, checksum_text: str) -> None:
                                f"CHECKSUM says {expected}")
 
 
-def parse(file: ArchiveFile, data: bytes) -> pd.DataFrame:
-    """The candles of a kline zip as a frame of ts (int64 epoch ms) and open, high, low,
-    close, volume (decimal text as served), in file order. Raises MalformedFile, naming the
-    file and line, for anything but one CSV of 12-field rows with integer times, decimal
-    values and open times inside the file's period. Values are not judged beyond that:
-    the candle checks of the REST path (price order, signs) apply to these rows too."""
+@dataclass(frozen=True)
+class Klines:
+    """A file's candles as columns, in file order: open times in epoch ms, and open, high,
+    low, close and volume as the decimal text served."""
+    ts: np.ndarray  # int64
+    values: tuple[list[str], ...]
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.ts)
+
+    def between(self, start_ms: int, end_ms: int) -> "Klines":
+        """The candles opened in [start_ms, end_ms)."""
+        keep = np.flatnonzero((self.ts >= start_ms) & (self.ts < end_ms))
+        if len(keep) == len(self.ts):
+            return self
+        picked = keep.tolist()
+        return Klines(self.ts[keep], tuple([column[i] for i in picked] for column in self.values))
+
+    def rows(self) -> list[tuple]:
+        """(ts, open, high, low, close, volume) per candle, as a REST page holds them."""
+        return list(zip(self.ts.tolist(), *self.values, strict=True))
+
+
+def parse(file: ArchiveFile, data: bytes) -> Klines:
+    """The candles of a kline zip. Raises MalformedFile, naming the file and line, for
+    anything but one CSV of 12-field rows with integer open times inside the file's period.
+    Values are not judged here: the candle checks of the REST path apply to them."""
     text = _csv(file, data)
     # Older files start with a row of column names, most spot files have none.
     header = 1 if text[:1] and not text[:1].isdigit() else 0
@@ -90,19 +113,23 @@ def parse(file: ArchiveFile, data: bytes) -> pd.DataFrame:
         body += b"\n"
     _check_fields(file, body, header)
     if not body:
-        return pd.DataFrame({"ts": np.empty(0, np.int64),
-                             **{name: np.empty(0, object) for name in VALUE_COLUMNS}})
-    columns = pd.read_csv(io.BytesIO(body), header=None, names=range(FIELDS), usecols=range(6),
-                          dtype=str, na_filter=False)
-    texts = [columns[i].tolist() for i in range(6)]
-    for i, pattern in enumerate([_TIMES] + [_NUMBERS] * 5):
-        if not pattern.fullmatch("\n".join(texts[i]) + "\n"):
-            bad = next(n for n, v in enumerate(texts[i]) if not pattern.fullmatch(v + "\n"))
-            what = "an integer time" if i == 0 else "a decimal"
-            raise MalformedFile(f"{file.name} line {bad + 1 + header}: field {i + 1} "
-                                f"{texts[i][bad]!r} is not {what}")
+        return Klines(np.empty(0, np.int64), ([],) * 5)
+    try:
+        fields = body.decode("ascii").replace("\n", ",").split(",")[:-1]
+    except UnicodeDecodeError as error:
+        line = body[:error.start].count(b"\n") + 1 + header
+        raise MalformedFile(f"{file.name} line {line}: a byte that is not ASCII") from None
+    # Every line has FIELDS fields (checked above), so a column is every FIELDS-th field.
+    texts = [fields[i::FIELDS] for i in range(6)]
+    # Values are judged by the candle schema, as a REST page's are: a bad one is quarantined
+    # with its row, not a reason to distrust the whole file. Without a time a row has no
+    # place at all.
+    if not _TIMES.fullmatch("\n".join(texts[0]) + "\n"):
+        bad = next(n for n, v in enumerate(texts[0]) if not _TIMES.fullmatch(v + "\n"))
+        raise MalformedFile(f"{file.name} line {bad + 1 + header}: field 1 {texts[0][bad]!r} "
+                            "is not an integer time")
     ts = _milliseconds(file, np.array(texts[0], dtype=np.int64), header)
-    return pd.DataFrame({"ts": ts, **dict(zip(VALUE_COLUMNS, texts[1:], strict=True))})
+    return Klines(ts, tuple(texts[1:]))
 
 
 def _csv(file: ArchiveFile, data: bytes) -> bytes:

@@ -1,0 +1,84 @@
+"""Pages of a backfill window taken from Binance's kline archive where it has the files,
+and from the REST API everywhere else, in time order, so that the window settles days the
+same way whichever answered.
+
+A file answers for its whole period the way a forward REST page answers for the stretch up
+to its last candle: every slot it leaves empty inside a known history is a hole, which the
+window re-requests over REST before a day is recorded complete. Before a symbol's history is
+known, a file that starts after its period's start does not by itself say the market had no
+candle there: one REST request over that stretch confirms it (or finds what the file lacks).
+"""
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from titan_dagster.ingest.pages import Page
+from titan_dagster.sources.binance_archive.download import ArchivedCandles, ArchiveDownloads
+from titan_dagster.sources.binance_archive.layout import ArchiveFile, plan
+from titan_dagster.timeframes import now_ms
+
+# Files downloaded ahead of the one being stored, per window: downloading, parsing and
+# writing overlap, and memory holds at most this many files' candles per window.
+PREFETCH = 3
+
+RestPages = Callable[[int, int], AsyncIterator[Page]]
+
+
+async def archived_pages(downloads: ArchiveDownloads, market_id: str, timeframe: str,
+                         start: int, end: int, rest: RestPages, rest_tail: RestPages,
+                         history_known: Callable[[], bool]) -> AsyncIterator[Page]:
+    """Pages covering [start, end): from the files the archive has published by now, from
+    `rest` for what a file could not give, and from `rest_tail` after the last file (today,
+    where the refresh's open candles come from)."""
+    files = plan(market_id, timeframe, start, end, now_ms())
+    async for page in _from_files(downloads, files, start, end, rest, history_known):
+        yield page
+    covered = min(max(start, files[-1].end_ms), end) if files else start
+    async for page in rest_tail(covered, end):
+        yield page
+
+
+async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile], start: int,
+                      end: int, rest: RestPages,
+                      history_known: Callable[[], bool]) -> AsyncIterator[Page]:
+    queue = iter(files)
+    pending: deque[tuple[ArchiveFile, asyncio.Task]] = deque()
+
+    def top_up() -> None:
+        while len(pending) < PREFETCH and (file := next(queue, None)) is not None:
+            pending.append((file, asyncio.create_task(downloads.candles(file))))
+
+    try:
+        top_up()
+        while pending:
+            file, task = pending.popleft()
+            got = await task
+            top_up()
+            lo, hi = max(file.start_ms, start), min(file.end_ms, end)
+            if got is None and file.day is None:
+                # A month not published yet (or unusable): its days' files, then REST.
+                days = [day for day in file.days() if day.start_ms < hi and lo < day.end_ms]
+                async for page in _from_files(downloads, days, lo, hi, rest, history_known):
+                    yield page
+            elif got is None:
+                async for page in rest(lo, hi):
+                    yield page
+            else:
+                page = _page(got, lo, hi)
+                first = hi if page.first_seen is None else page.first_seen
+                if first > lo and not history_known():
+                    async for confirmed in rest(lo, first):
+                        yield confirmed
+                yield page
+    finally:
+        for _, task in pending:
+            task.cancel()
+
+
+def _page(got: ArchivedCandles, lo: int, hi: int) -> Page:
+    """The file's candles in [lo, hi) as a page that confirms [lo, hi); they stay columns
+    (`archived`), which the window validates as they are."""
+    klines = got.klines.between(lo, hi)
+    first_seen = int(klines.ts.min()) if len(klines) else None
+    return Page([], hi, first_seen, archived=ArchivedCandles(got.file, got.sha256, klines))

@@ -1,0 +1,121 @@
+"""Downloads archive files and their CHECKSUMs, concurrently up to a bound shared by every
+symbol of a run, and hands back their verified candles, or None where the REST API has to
+stand in: a file not published (404), one that stays corrupt, one that cannot be read.
+Nothing here decides what a missing file means; the backfill asks REST instead."""
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+
+from titan_dagster.exchange.retry import RetryPolicy
+from titan_dagster.sources.binance_archive.files import (
+    ArchiveError,
+    ChecksumMismatch,
+    Klines,
+    parse,
+    verify,
+)
+from titan_dagster.sources.binance_archive.layout import ArchiveFile
+
+# Downloads in flight at once for a run; the archive is a CDN with no published rate limit,
+# and a few connections already fill the bandwidth a month of 1m needs (~2 MB a file).
+MAX_CONCURRENT_DOWNLOADS = 8
+# A mismatch is downloaded again this many times before REST stands in (a partial download
+# matches the second time; a stale CHECKSUM never will).
+MISMATCH_RETRIES = 1
+
+
+class _Transient(Exception):
+    """A failed download worth repeating (connection trouble, 5xx, 429)."""
+
+
+@dataclass(frozen=True)
+class ArchivedCandles:
+    file: ArchiveFile
+    sha256: str
+    klines: Klines
+
+
+class ArchiveDownloads:
+    """One run's downloads from an archive base URL (data.binance.vision or a mirror)."""
+
+    def __init__(self, base_url: str, *, retry: RetryPolicy | None = None,
+                 timeout_ms: int = 30_000, logger: logging.Logger | None = None,
+                 max_concurrent: int = MAX_CONCURRENT_DOWNLOADS):
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.timeout = aiohttp.ClientTimeout(total=timeout_ms / 1000)
+        self.log = logger or logging.getLogger(__name__)
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._session: aiohttp.ClientSession | None = None
+        self.downloaded = 0  # zips fetched whole, whatever their verdict
+        self.fallbacks: list[tuple[ArchiveFile, str]] = []  # files REST stood in for, and why
+
+    async def __aenter__(self) -> "ArchiveDownloads":
+        self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._session.close()
+
+    async def candles(self, file: ArchiveFile) -> ArchivedCandles | None:
+        """The file's candles, verified and parsed; None when REST must stand in (logged,
+        except for a file that is simply not published)."""
+        for attempt in range(1 + MISMATCH_RETRIES):
+            try:
+                data, checksum = await self._both(file)
+                if data is None or checksum is None:
+                    return None
+                verify(file, data, checksum)
+                klines = await asyncio.to_thread(parse, file, data)
+            except ChecksumMismatch as error:
+                if attempt < MISMATCH_RETRIES:
+                    self.log.warning("binance archive: %s; downloading it again", error)
+                    continue
+                return self._fall_back(file, str(error))
+            except ArchiveError as error:
+                return self._fall_back(file, str(error))
+            except _Transient as error:
+                return self._fall_back(file, f"{file.name}: {error}")
+            if klines.empty:
+                # An empty file says nothing a request would; REST answers for the period.
+                return self._fall_back(file, f"{file.name}: holds no candle")
+            return ArchivedCandles(file, hashlib.sha256(data).hexdigest(), klines)
+        raise AssertionError("unreachable")  # the loop returns on its last attempt
+
+    def _fall_back(self, file: ArchiveFile, why: str) -> None:
+        self.log.warning("binance archive: %s; fetching %s to %s over REST instead", why,
+                         file.start_ms, file.end_ms)
+        self.fallbacks.append((file, why))
+        return None
+
+    async def _both(self, file: ArchiveFile) -> tuple[bytes | None, str | None]:
+        data, checksum = await asyncio.gather(self._get(file.path), self._get(file.checksum_path))
+        if data is not None:
+            self.downloaded += 1
+        if data is not None and checksum is None:
+            self._fall_back(file, f"{file.name}: published without its CHECKSUM")
+        return data, None if checksum is None else checksum.decode(errors="replace")
+
+    async def _get(self, path: str) -> bytes | None:
+        """The body at `path`, None for 404 (not published); transient failures are retried
+        with the REST path's backoff."""
+        last = ""
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                async with self._slots, self._session.get(self.base_url + path) as answer:
+                    if answer.status == 200:
+                        return await answer.read()
+                    if answer.status in (403, 404):  # S3 answers 403 for some missing keys
+                        return None
+                    last = f"HTTP {answer.status}"
+                    if answer.status < 500 and answer.status != 429:
+                        raise _Transient(f"{path}: {last}")  # not worth repeating either
+            except (TimeoutError, aiohttp.ClientError) as error:
+                last = f"{type(error).__name__}: {error}"
+            if attempt < self.retry.max_attempts:
+                await asyncio.sleep(self.retry.delay_s(attempt))
+        raise _Transient(f"{path}: failed after {self.retry.max_attempts} attempts ({last})")
