@@ -12,10 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from tests.conftest import backfill_outcomes, binance_settings, stored_rows, truth_rows
 from tests.reliability.backfill_process import command
+from titan_dagster.defs.automation.refresh import refresh_run_config
+from titan_dagster.defs.ohlcv.assets import build_ohlcv_assets, ohlcv_asset_key
+from titan_dagster.defs.ohlcv.partitions import daily_partitions
+from titan_dagster.defs.resources import ExchangeResource, WarehouseResource
 from titan_dagster.emulator import ArchiveSettings, BinanceEmulator
 from titan_dagster.emulator.binance import KLINES
 from titan_dagster.ingest.backfill import SETTLE_MS
@@ -239,3 +244,42 @@ def test_only_binance_has_an_archive_and_it_can_be_turned_off(tmp_path, name):
         load_config(config("binance", "    archives: false\n    archive_url: http://x.test\n"))
     with pytest.raises(ConfigError, match="archives: 'yes' is not true or false"):
         load_config(config("binance", "    archives: 'yes'\n"))
+
+
+def test_through_dagster_archived_days_and_the_comparison_show_and_the_refresh_skips_it(
+        sqlite_url):
+    today = datetime.now(UTC).date()
+    first = months_back(today, 1)
+    key = ohlcv_asset_key("binance", "BTC/USDT")
+    with archive_emulator(["BTC/USDT"]) as emu, dg.instance_for_test() as instance:
+        settings = binance_settings(emu, ["BTC/USDT"], ["1h"], archive=True)
+        assets = build_ohlcv_assets(settings, daily_partitions(first), "sqlite")
+        resources = {"warehouse": WarehouseResource(database_url=sqlite_url),
+                     "exchanges": ExchangeResource(max_attempts=2)}
+
+        def materialize(last: date, run_config: dict | None = None):
+            return dg.materialize(
+                [assets], instance=instance, resources=resources, run_config=run_config,
+                tags={"dagster/asset_partition_range_start": first.isoformat(),
+                      "dagster/asset_partition_range_end": last.isoformat()})
+
+        # The refresh's run config asks REST only, whatever the days.
+        assert materialize(first + timedelta(days=1), refresh_run_config(settings)).success
+        assert emu.count_archive() == 0 and emu.count() > 0
+
+        result = materialize(today)
+
+        assert result.success
+        days = (today - first).days - 2  # closed days the first run did not store
+        assert emu.count_archive("BTC/USDT", "1h") > 0
+        metadata = {name: value.value for name, value in instance.get_latest_materialization_event(
+            key).asset_materialization.metadata.items()}
+        assert metadata["days_from_archive"] == days
+        assert metadata["archive_days_compared_with_rest"] == 2
+        assert metadata["archive_candles_differing_from_rest"] == 0
+        (check,) = [e for e in result.get_asset_check_evaluations()
+                    if e.check_name == "archive_matches_rest"]
+        assert check.passed
+        assert check.metadata["archived_days"].value == days
+        assert check.metadata["compared_candles"].value == 2 * 24
+        assert f"{days} days from archive files, 2 of them re-fetched" in check.description

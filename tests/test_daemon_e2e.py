@@ -19,6 +19,7 @@ its 60 days before are settled without candles), to know the signal's minute, it
 which candle ends it. A thread watches the signal's row from the daemon's start, so the
 daemon checks and the live ones share the deployment's minutes instead of taking turns."""
 
+import asyncio
 import bisect
 import contextlib
 import json
@@ -42,8 +43,9 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.conftest import fresh_pg_database
+from tests.conftest import backfill_outcomes, fresh_pg_database
 from titan_dagster.config import load_config
+from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.config.strategies import StrategySettings
 from titan_dagster.emulator import BinanceEmulator
 from titan_dagster.emulator.candles import Shape, klines
@@ -321,6 +323,8 @@ def deployment(tmp_path_factory):
                "DAGSTER_PG_URL": pg_url.replace("+psycopg", "+psycopg2")}
         store = Warehouse(pg_url)
         store.migrate()
+        if expected is not None:
+            settle_before_listing(emulator, store, start, today)
         logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("daemon", "serve")}
         deployed = Deployment(emulator, store, tmp_path, config, start, today, started,
                               symbols, live_skip, plan_error, expected)
@@ -349,6 +353,24 @@ def deployment(tmp_path_factory):
                 logs["serve"].close()
             store.dispose()
     print(f"\nwall time {time.monotonic() - started_at:.0f} s")
+
+
+def settle_before_listing(emulator: BinanceEmulator, store: Warehouse, start: date,
+                          today: date) -> None:
+    """BNB's days from the config's start to its listing at midnight, settled (without
+    candles) by one backfill before the daemon starts, as for a symbol listed today in a
+    deployment that ran yesterday: a request or two per timeframe, paced to the budget. The
+    strategy's history run then comes at the history sensor's first tick, as where BNB was
+    the only symbol and the config started today, instead of when the heal run of the 60 days
+    has settled BNB's, a minute later, where it wrote the planned signal before a live run
+    could."""
+    settings = ExchangeSettings("binance", (SYMBOL,), ("1m", "1h"), api_url=emulator.base_url,
+                                requests_per_second=BUDGET)
+    outcomes = asyncio.run(backfill_outcomes(settings, store, start, today - timedelta(days=1)))
+    assert outcomes[SYMBOL].error is None, outcomes[SYMBOL].error
+    for timeframe in settings.timeframes:
+        assert len(store.settled_days("binance", SYMBOL, timeframe, start,
+                                      today - timedelta(days=1))) == HISTORY_DAYS
 
 
 # -- the daemon: backfill, refresh, heal, budget -----------------------------------------------

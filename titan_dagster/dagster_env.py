@@ -1,8 +1,10 @@
 """Environment settings that make Dagster's per-partition bookkeeping cheap for range runs
 (figures in BENCHMARKS.md). Dagster reads them only from the environment of the process that
-writes the events, so they belong in the environment of every Dagster process: `titan dev`
-and `titan demo` set them; a service sets them in its unit or container (README
-"Production"). A value already in the environment wins.
+writes the events, so they belong in the environment of every Dagster process. The code
+location sets them in every process that loads it (a `dagster asset materialize` CLI, a run
+worker), `titan dev` and `titan demo` in the webserver and daemon too, which do not load
+it; a service sets them in its unit or container (README "Production"). A value already in
+the environment wins.
 """
 
 import os
@@ -21,3 +23,9 @@ BOOKKEEPING_ENV = {
 def with_bookkeeping_settings() -> dict[str, str]:
     """This process's environment plus the settings it does not set itself."""
     return {**BOOKKEEPING_ENV, **os.environ}
+
+
+def apply_bookkeeping_settings() -> None:
+    """Sets in this process's environment the settings it does not set itself."""
+    for name, value in BOOKKEEPING_ENV.items():
+        os.environ.setdefault(name, value)

@@ -7,6 +7,7 @@ import os
 import dagster as dg
 
 from titan_dagster.config import load_config
+from titan_dagster.dagster_env import apply_bookkeeping_settings
 from titan_dagster.defs.automation.heal_sensor import build_heal_sensor
 from titan_dagster.defs.automation.housekeeping import housekeeping_schedule, titan_housekeeping
 from titan_dagster.defs.automation.refresh import build_refresh_schedule, refresh_job
@@ -19,6 +20,7 @@ from titan_dagster.defs.signals.assets import build_strategy_assets, signal_asse
 from titan_dagster.defs.signals.automation import build_automation_sensor, build_history_sensor
 from titan_dagster.warehouse import default_database_url
 
+apply_bookkeeping_settings()
 config = load_config()
 partitions = daily_partitions(config.start)
 warehouse_kind = "postgres" if default_database_url().startswith("postgres") else "sqlite"
@@ -41,6 +43,11 @@ defs = dg.Definitions(
                  for exchange, job in zip(config.exchanges, refresh_jobs, strict=True)),
                housekeeping_schedule],
     jobs=[ohlcv_history_job, *refresh_jobs, titan_housekeeping],
+    # A run's steps in the run's own process: no second process to start and load this code
+    # location in (seconds per run). The sensors' and schedules' runs are per exchange, and a
+    # step fetches its symbols concurrently; ad-hoc runs over several exchanges fetch them
+    # one after another, except with ohlcv_history, which runs a process per exchange.
+    executor=dg.in_process_executor,
     resources={
         "warehouse": WarehouseResource.from_env(os.environ),
         "exchanges": ExchangeResource(),

@@ -37,8 +37,9 @@ def refresh_job(exchange: ExchangeSettings):
 
 
 def refresh_run_config(exchange: ExchangeSettings, timeframes: list[str] | None = None) -> dict:
-    # Today is in no archive file yet.
-    config: dict = {"budget_share": REFRESH_SHARE, "archives": False}
+    config: dict = {"budget_share": REFRESH_SHARE}
+    if exchange.archive_url:
+        config["archives"] = False  # today is in no archive file yet
     if timeframes:
         config["timeframes"] = timeframes
     return {"ops": {f"ohlcv_{exchange.name}": {"config": config}}}
