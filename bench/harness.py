@@ -17,7 +17,7 @@ import yaml
 
 from titan_dagster.dagster_env import BOOKKEEPING_ENV
 from titan_dagster.defs.ohlcv.assets import BOOKKEEPING_LOG
-from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator
+from titan_dagster.emulator import DEFAULT_LISTINGS, ArchiveSettings, BinanceEmulator
 from titan_dagster.emulator.binance import KLINES
 from titan_dagster.shipped import shipped_path
 
@@ -66,8 +66,8 @@ def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
 class Emulator:
     """The emulator, serving every listing the default config names."""
 
-    def __init__(self):
-        self.server = BinanceEmulator(DEFAULT_LISTINGS)
+    def __init__(self, archive: ArchiveSettings | None = None):
+        self.server = BinanceEmulator(DEFAULT_LISTINGS, archive=archive)
 
     def __enter__(self) -> "Emulator":
         self.server.start()
@@ -96,12 +96,11 @@ class Project:
     env: dict[str, str]
 
     def materialize(self, select: str, first: date, last: date) -> Measured:
-        """The command a user runs to backfill, in-process executor: one process, no step
-        subprocess to start (see BENCHMARKS.md for the difference)."""
+        """The README's backfill command as it is, no run config: the code location's own
+        defaults (in-process executor, bookkeeping settings) apply."""
         return run_measured([sys.executable, "-m", "dagster", "asset", "materialize",
                              "-m", "titan_dagster.definitions", "--select", select,
-                             "--partition-range", f"{first}...{last}",
-                             "--config-json", '{"execution": {"config": {"in_process": {}}}}'],
+                             "--partition-range", f"{first}...{last}"],
                             self.env, cwd=self.workdir)
 
 
@@ -121,12 +120,15 @@ INSTANCE_SETTINGS = {
 
 
 def make_project(workdir: Path, name: str, emulator: Emulator, symbols: list[str],
-                 timeframes: list[str], start: date, instance: str) -> Project:
+                 timeframes: list[str], start: date, instance: str,
+                 archives: bool = False) -> Project:
+    """`archives`: closed days from the emulator's archive files (titan.yaml's default for
+    Binance); REST only otherwise, as the REST scenarios measure."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "titan.yaml").write_text(yaml.safe_dump({
         "start": start.isoformat(),
         "exchanges": {"binance": {"symbols": symbols, "timeframes": timeframes,
-                                  "api_url": emulator.url}},
+                                  "api_url": emulator.url, "archives": archives}},
     }, sort_keys=False))
     home = workdir / "dagster_home"
     home.mkdir(exist_ok=True)

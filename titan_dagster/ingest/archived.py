@@ -20,7 +20,7 @@ from titan_dagster.timeframes import now_ms
 
 # Files downloaded ahead of the one being stored, per window: downloading, parsing and
 # writing overlap, and memory holds at most this many files' candles per window.
-PREFETCH = 3
+PREFETCH = 2
 
 RestPages = Callable[[int, int], AsyncIterator[Page]]
 

@@ -7,6 +7,7 @@ point loses at most the pages in flight and leaves no day marked complete withou
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -63,6 +64,7 @@ class TimeframeOutcome:
     unserved_candles: int = 0  # slots beyond what the exchange's REST API still serves
     archived_days: list[date] = field(default_factory=list)  # completed from archive files
     archive_checks: list[ArchiveComparison] = field(default_factory=list)
+    write_s: float = 0.0  # in warehouse writes
 
     def add(self, batch: Batch) -> None:
         self.candles_written += len(batch.candles)
@@ -239,9 +241,7 @@ class _Window:
                         for r in checked.rejects])
             for day in ledger.close_through(page.covered_until):
                 await self.settle(batch, day)
-            await asyncio.to_thread(warehouse.write, self.client.name, self.symbol,
-                                    self.timeframe, batch)
-            outcome.add(batch)
+            await self._write(warehouse, batch, outcome)
         # Days the run did not cover to their end (today) keep their quarantined rows
         # visible; they are settled by a later run.
         batch = Batch(run_id=run_id, rejects=[(day.day, reject) for day in ledger.unsettled()
@@ -250,8 +250,13 @@ class _Window:
             # Nothing was asked (all beyond the exchange's reach): the days settle as they are.
             for day in ledger.close_through(end):
                 await self.settle(batch, day)
-        await asyncio.to_thread(warehouse.write, self.client.name, self.symbol,
-                                self.timeframe, batch)
+        await self._write(warehouse, batch, outcome)
+
+    async def _write(self, warehouse: Warehouse, batch: Batch, outcome: TimeframeOutcome) -> None:
+        started = time.perf_counter()
+        await asyncio.to_thread(warehouse.write, self.client.name, self.symbol, self.timeframe,
+                                batch)
+        outcome.write_s += time.perf_counter() - started
         outcome.add(batch)
 
     def _sources(self, fetch_from: int, end: int, reaches_now: bool) -> AsyncIterator[Page]:

@@ -28,6 +28,7 @@ from titan_dagster.sources.twelvedata.intervals import TWELVEDATA
 REFRESH_SHARE = 0.25
 BACKFILL_SHARE = 0.5
 BOOKKEEPING_LOG = "Dagster recorded the materializations of"
+WRITES_LOG = "warehouse writes took, summed over symbols,"
 
 
 class OhlcvRunConfig(dg.Config):
@@ -107,12 +108,15 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
                         max_concurrent_symbols=exchanges.max_concurrent_symbols,
                         run_id=context.run.run_id, archive=archive):
                     yield outcome
+                if archive is not None:
+                    context.log.info(f"{settings.name}: {archive.downloads.summary()}")
 
         failures = {}
         # Dagster writes the events of what is yielded before resuming this generator, while
         # the fetch thread goes on; the time spent there is the run's bookkeeping.
-        recording, recorded = 0.0, 0
+        recording, recorded, writing = 0.0, 0, 0.0
         for outcome in iterate_in_thread(run):
+            writing += sum(t.write_s for t in outcome.timeframes.values())
             if outcome.error is not None:
                 failures[outcome.symbol] = outcome.error
                 context.log.error(f"{outcome.symbol}: {outcome.error}")
@@ -134,7 +138,7 @@ def build_ohlcv_assets(settings: ExchangeSettings, partitions_def: dg.Partitions
             recorded += 1
         partitions = recorded * ((last_day - first_day).days + 1)
         context.log.info(f"{BOOKKEEPING_LOG} {partitions} asset-partitions in {recording:.2f} s "
-                         "(overlapped with fetching)")
+                         f"(overlapped with fetching); {WRITES_LOG} {writing:.2f} s")
         if failures:
             raise dg.Failure(
                 description=f"{len(failures)} of {len(selected)} {settings.name} symbols failed "

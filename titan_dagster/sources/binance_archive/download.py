@@ -6,6 +6,7 @@ Nothing here decides what a missing file means; the backfill asks REST instead."
 import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 
 import aiohttp
@@ -52,6 +53,10 @@ class ArchiveDownloads:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._session: aiohttp.ClientSession | None = None
         self.downloaded = 0  # zips fetched whole, whatever their verdict
+        self.downloaded_bytes = 0
+        # Seconds summed over files (downloads overlap, so more than the wall time).
+        self.download_s = 0.0
+        self.parse_s = 0.0
         self.fallbacks: list[tuple[ArchiveFile, str]] = []  # files REST stood in for, and why
 
     async def __aenter__(self) -> "ArchiveDownloads":
@@ -70,7 +75,7 @@ class ArchiveDownloads:
                 if data is None or checksum is None:
                     return None
                 verify(file, data, checksum)
-                klines = await asyncio.to_thread(parse, file, data)
+                klines = await asyncio.to_thread(self._parse, file, data)
             except ChecksumMismatch as error:
                 if attempt < MISMATCH_RETRIES:
                     self.log.warning("binance archive: %s; downloading it again", error)
@@ -86,6 +91,18 @@ class ArchiveDownloads:
             return ArchivedCandles(file, hashlib.sha256(data).hexdigest(), klines)
         raise AssertionError("unreachable")  # the loop returns on its last attempt
 
+    def _parse(self, file: ArchiveFile, data: bytes) -> Klines:
+        started = time.perf_counter()
+        try:
+            return parse(file, data)
+        finally:
+            self.parse_s += time.perf_counter() - started
+
+    def summary(self) -> str:
+        return (f"{self.downloaded} archive files ({self.downloaded_bytes / 1e6:.1f} MB), "
+                f"downloads {self.download_s:.2f} s and parsing {self.parse_s:.2f} s summed "
+                f"over files; {len(self.fallbacks)} taken over REST instead")
+
     def _fall_back(self, file: ArchiveFile, why: str) -> None:
         self.log.warning("binance archive: %s; fetching %s to %s over REST instead", why,
                          file.start_ms, file.end_ms)
@@ -93,9 +110,12 @@ class ArchiveDownloads:
         return None
 
     async def _both(self, file: ArchiveFile) -> tuple[bytes | None, str | None]:
+        started = time.perf_counter()
         data, checksum = await asyncio.gather(self._get(file.path), self._get(file.checksum_path))
+        self.download_s += time.perf_counter() - started
         if data is not None:
             self.downloaded += 1
+            self.downloaded_bytes += len(data)
         if data is not None and checksum is None:
             self._fall_back(file, f"{file.name}: published without its CHECKSUM")
         return data, None if checksum is None else checksum.decode(errors="replace")
