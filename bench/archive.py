@@ -40,7 +40,7 @@ from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms  # noqa: E402
 
 FIRST = date(2024, 1, 1)
 _SUMMARY = re.compile(r"(\d+) archive files \(([0-9.]+) MB\), downloads ([0-9.]+) s and "
-                      r"parsing ([0-9.]+) s")
+                      r"decoding ([0-9.]+) s")
 _WRITES = re.compile(r"warehouse writes took, summed over symbols, ([0-9.]+) s")
 
 
@@ -72,14 +72,14 @@ def run(emulator: Emulator, workdir: Path, name: str, symbols: list[str], first:
     summary = _SUMMARY.search(measured.output)
     if summary:
         split |= {"files": int(summary[1]), "mb": float(summary[2]),
-                  "download_s": float(summary[3]), "parse_s": float(summary[4])}
+                  "download_s": float(summary[3]), "decode_s": float(summary[4])}
     return measured, split
 
 
 def row(scenario: str, measured: Measured, split: dict, target: str = "",
         result: str = "") -> str:
     files = f"{split['files']} ({split['mb']:.0f} MB)" if "files" in split else ""
-    parts = [f"downloads {split['download_s']:.1f}", f"parsing {split['parse_s']:.1f}"] \
+    parts = [f"downloads {split['download_s']:.1f}", f"decoding {split['decode_s']:.1f}"] \
         if "files" in split else []
     parts += [f"writes {split['writes_s']:.1f}", f"Dagster bookkeeping "
               f"{split['bookkeeping_s']:.1f}"]

@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from titan_dagster.ingest.pages import Page
-from titan_dagster.sources.binance_archive.download import ArchivedCandles, ArchiveDownloads
+from titan_dagster.sources.binance_archive.decode import CandleRules
+from titan_dagster.sources.binance_archive.download import ArchiveDownloads
 from titan_dagster.sources.binance_archive.layout import ArchiveFile, plan
 from titan_dagster.timeframes import now_ms
 
@@ -26,28 +27,30 @@ RestPages = Callable[[int, int], AsyncIterator[Page]]
 
 
 async def archived_pages(downloads: ArchiveDownloads, market_id: str, timeframe: str,
-                         start: int, end: int, rest: RestPages, rest_tail: RestPages,
+                         rules: CandleRules, start: int, end: int, rest: RestPages,
+                         rest_tail: RestPages,
                          history_known: Callable[[], bool]) -> AsyncIterator[Page]:
     """Pages covering [start, end): from the files the archive has published by now, from
     `rest` for what a file could not give, and from `rest_tail` after the last file (today,
     where the refresh's open candles come from)."""
     files = plan(market_id, timeframe, start, end, now_ms())
-    async for page in _from_files(downloads, files, start, end, rest, history_known):
+    async for page in _from_files(downloads, files, rules, start, end, rest, history_known):
         yield page
     covered = min(max(start, files[-1].end_ms), end) if files else start
     async for page in rest_tail(covered, end):
         yield page
 
 
-async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile], start: int,
-                      end: int, rest: RestPages,
+async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile],
+                      rules: CandleRules, start: int, end: int, rest: RestPages,
                       history_known: Callable[[], bool]) -> AsyncIterator[Page]:
     queue = iter(files)
     pending: deque[tuple[ArchiveFile, asyncio.Task]] = deque()
 
     def top_up() -> None:
         while len(pending) < PREFETCH and (file := next(queue, None)) is not None:
-            pending.append((file, asyncio.create_task(downloads.candles(file))))
+            lo, hi = max(file.start_ms, start), min(file.end_ms, end)
+            pending.append((file, asyncio.create_task(downloads.candles(file, lo, hi, rules))))
 
     try:
         top_up()
@@ -59,13 +62,14 @@ async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile],
             if got is None and file.day is None:
                 # A month not published yet (or unusable): its days' files, then REST.
                 days = [day for day in file.days() if day.start_ms < hi and lo < day.end_ms]
-                async for page in _from_files(downloads, days, lo, hi, rest, history_known):
+                async for page in _from_files(downloads, days, rules, lo, hi, rest,
+                                              history_known):
                     yield page
             elif got is None:
                 async for page in rest(lo, hi):
                     yield page
             else:
-                page = _page(got, lo, hi)
+                page = Page([], hi, got.first_seen, archived=got)
                 first = hi if page.first_seen is None else page.first_seen
                 if first > lo and not history_known():
                     async for confirmed in rest(lo, first):
@@ -75,10 +79,3 @@ async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile],
         for _, task in pending:
             task.cancel()
 
-
-def _page(got: ArchivedCandles, lo: int, hi: int) -> Page:
-    """The file's candles in [lo, hi) as a page that confirms [lo, hi); they stay columns
-    (`archived`), which the window validates as they are."""
-    klines = got.klines.between(lo, hi)
-    first_seen = int(klines.ts.min()) if len(klines) else None
-    return Page([], hi, first_seen, archived=ArchivedCandles(got.file, got.sha256, klines))

@@ -19,10 +19,10 @@ from titan_dagster.ingest.archived import archived_pages
 from titan_dagster.ingest.day_ledger import DayLedger, DayRecord
 from titan_dagster.ingest.pages import Page, fetch_span, fetch_window
 from titan_dagster.ingest.source import Source
-from titan_dagster.quality.validation import CheckedRows, check_columns, check_rows
+from titan_dagster.quality.validation import CheckedRows, check_rows
 from titan_dagster.ranges import slots_to_ranges
+from titan_dagster.sources.binance_archive.decode import CandleRules
 from titan_dagster.sources.binance_archive.download import ArchiveDownloads
-from titan_dagster.sources.binance_archive.files import Klines
 from titan_dagster.timeframes import (
     DAY_MS,
     day_start_ms,
@@ -233,7 +233,7 @@ class _Window:
                     self.archived[day] = (file.name, page.archived.sha256)
             batch = Batch(run_id=run_id)
             checked = self.check(page.rows + page.future, start, end) \
-                if page.archived is None else self.check_archived(page.archived.klines, start, end)
+                if page.archived is None else page.archived.checked
             batch.candles.extend(checked.valid)
             self.check_open_into(batch, page.unsettled)
             ledger.add([c[0] for c in checked.valid],
@@ -268,8 +268,9 @@ class _Window:
 
         if self.archive is None or fetch_from >= end:
             return rest(fetch_from, end, reaches_now)
+        rules = CandleRules(self.step, self.offset, self.volume_required)
         return archived_pages(self.archive.downloads, self.archive.market_id(self.symbol),
-                              self.timeframe, fetch_from, end, rest,
+                              self.timeframe, rules, fetch_from, end, rest,
                               lambda lo, hi: rest(lo, hi, reaches_now),
                               lambda: self.history_from is not None)
 
@@ -307,10 +308,6 @@ class _Window:
     def check(self, rows: list[list], start: int, end: int) -> CheckedRows:
         return check_rows(rows, self.step, start, end, now_ms(), offset_ms=self.offset,
                           volume_required=self.volume_required)
-
-    def check_archived(self, klines: Klines, start: int, end: int) -> CheckedRows:
-        return check_columns(klines.ts, klines.values, self.step, start, end, now_ms(),
-                             offset_ms=self.offset, volume_required=self.volume_required)
 
     def check_open_into(self, batch: Batch, rows: list[list]) -> None:
         """Candles not closed yet are stored as open; an invalid one is simply not stored

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from titan_dagster.calendars import CRYPTO, calendar_of
 from titan_dagster.exchange.errors import ExchangeAccessError
 from titan_dagster.ingest.source import Source
-from titan_dagster.sources.binance_archive.download import ArchivedCandles
+from titan_dagster.sources.binance_archive.decode import Decoded
 from titan_dagster.timeframes import floor_ms, now_ms, timeframe_ms
 
 
@@ -36,8 +36,8 @@ class Page:
     first_seen: int | None = None  # the exchange's first candle at or after the span start
     future: list[list] = field(default_factory=list)  # rows opened after the request was sent
     unsettled: list[list] = field(default_factory=list)  # after the span, not closed: open
-    # Instead of rows: the candles of an archive file (sources/binance_archive), as columns.
-    archived: "ArchivedCandles | None" = None
+    # Instead of rows: an archive file's candles of the span, checked already.
+    archived: Decoded | None = None
 
 
 async def fetch_window(client: Source, symbol: str, timeframe: str, start: int,

@@ -4,22 +4,19 @@ stand in: a file not published (404), one that stays corrupt, one that cannot be
 Nothing here decides what a missing file means; the backfill asks REST instead."""
 
 import asyncio
-import hashlib
 import logging
+import multiprocessing
+import os
 import time
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
 
 from titan_dagster.exchange.retry import RetryPolicy
-from titan_dagster.sources.binance_archive.files import (
-    ArchiveError,
-    ChecksumMismatch,
-    Klines,
-    parse,
-    verify,
-)
+from titan_dagster.sources.binance_archive.decode import CandleRules, Decoded, decode
+from titan_dagster.sources.binance_archive.files import ArchiveError, ChecksumMismatch
 from titan_dagster.sources.binance_archive.layout import ArchiveFile
+from titan_dagster.timeframes import now_ms
 
 # Downloads in flight at once for a run; the archive is a CDN with no published rate limit,
 # and a few connections already fill the bandwidth a month of 1m needs (~2 MB a file).
@@ -27,17 +24,13 @@ MAX_CONCURRENT_DOWNLOADS = 8
 # A mismatch is downloaded again this many times before REST stands in (a partial download
 # matches the second time; a stale CHECKSUM never will).
 MISMATCH_RETRIES = 1
+# Processes decoding files: one per core, up to a few (the warehouse and the run's own
+# process need cores too).
+DECODE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 class _Transient(Exception):
     """A failed download worth repeating (connection trouble, 5xx, 429)."""
-
-
-@dataclass(frozen=True)
-class ArchivedCandles:
-    file: ArchiveFile
-    sha256: str
-    klines: Klines
 
 
 class ArchiveDownloads:
@@ -45,37 +38,44 @@ class ArchiveDownloads:
 
     def __init__(self, base_url: str, *, retry: RetryPolicy | None = None,
                  timeout_ms: int = 30_000, logger: logging.Logger | None = None,
-                 max_concurrent: int = MAX_CONCURRENT_DOWNLOADS):
+                 max_concurrent: int = MAX_CONCURRENT_DOWNLOADS,
+                 workers: int = DECODE_WORKERS):
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.timeout = aiohttp.ClientTimeout(total=timeout_ms / 1000)
         self.log = logger or logging.getLogger(__name__)
         self._slots = asyncio.Semaphore(max_concurrent)
         self._session: aiohttp.ClientSession | None = None
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
         self.downloaded = 0  # zips fetched whole, whatever their verdict
         self.downloaded_bytes = 0
         # Seconds summed over files (downloads overlap, so more than the wall time).
         self.download_s = 0.0
-        self.parse_s = 0.0
+        self.decode_s = 0.0
         self.fallbacks: list[tuple[ArchiveFile, str]] = []  # files REST stood in for, and why
 
     async def __aenter__(self) -> "ArchiveDownloads":
         self._session = aiohttp.ClientSession(timeout=self.timeout)
+        # Spawned, not forked: the run's process has threads (Dagster's, the fetch loop's).
+        self._pool = ProcessPoolExecutor(self._workers, multiprocessing.get_context("spawn"))
         return self
 
     async def __aexit__(self, *exc_info) -> None:
         await self._session.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def candles(self, file: ArchiveFile) -> ArchivedCandles | None:
-        """The file's candles, verified and parsed; None when REST must stand in (logged,
-        except for a file that is simply not published)."""
+    async def candles(self, file: ArchiveFile, start_ms: int, end_ms: int,
+                      rules: CandleRules) -> Decoded | None:
+        """The file's candles opened in [start_ms, end_ms), verified and checked against the
+        candle schema; None when REST must stand in (logged, except for a file that is
+        simply not published)."""
         for attempt in range(1 + MISMATCH_RETRIES):
             try:
                 data, checksum = await self._both(file)
                 if data is None or checksum is None:
                     return None
-                verify(file, data, checksum)
-                klines = await asyncio.to_thread(self._parse, file, data)
+                decoded = await self._decode(file, data, checksum, rules, start_ms, end_ms)
             except ChecksumMismatch as error:
                 if attempt < MISMATCH_RETRIES:
                     self.log.warning("binance archive: %s; downloading it again", error)
@@ -85,23 +85,26 @@ class ArchiveDownloads:
                 return self._fall_back(file, str(error))
             except _Transient as error:
                 return self._fall_back(file, f"{file.name}: {error}")
-            if klines.empty:
+            if not decoded.candles_in_file:
                 # An empty file says nothing a request would; REST answers for the period.
                 return self._fall_back(file, f"{file.name}: holds no candle")
-            return ArchivedCandles(file, hashlib.sha256(data).hexdigest(), klines)
+            return decoded
         raise AssertionError("unreachable")  # the loop returns on its last attempt
 
-    def _parse(self, file: ArchiveFile, data: bytes) -> Klines:
+    async def _decode(self, file: ArchiveFile, data: bytes, checksum: str, rules: CandleRules,
+                      start_ms: int, end_ms: int) -> Decoded:
         started = time.perf_counter()
         try:
-            return parse(file, data)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, decode, file, data, checksum, rules, start_ms, end_ms, now_ms())
         finally:
-            self.parse_s += time.perf_counter() - started
+            self.decode_s += time.perf_counter() - started
 
     def summary(self) -> str:
         return (f"{self.downloaded} archive files ({self.downloaded_bytes / 1e6:.1f} MB), "
-                f"downloads {self.download_s:.2f} s and parsing {self.parse_s:.2f} s summed "
-                f"over files; {len(self.fallbacks)} taken over REST instead")
+                f"downloads {self.download_s:.2f} s and decoding {self.decode_s:.2f} s summed "
+                f"over files ({self._workers} processes); {len(self.fallbacks)} taken over "
+                "REST instead")
 
     def _fall_back(self, file: ArchiveFile, why: str) -> None:
         self.log.warning("binance archive: %s; fetching %s to %s over REST instead", why,

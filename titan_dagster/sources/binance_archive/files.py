@@ -95,10 +95,6 @@ class Klines:
         picked = keep.tolist()
         return Klines(self.ts[keep], tuple([column[i] for i in picked] for column in self.values))
 
-    def rows(self) -> list[tuple]:
-        """(ts, open, high, low, close, volume) per candle, as a REST page holds them."""
-        return list(zip(self.ts.tolist(), *self.values, strict=True))
-
 
 def parse(file: ArchiveFile, data: bytes) -> Klines:
     """The candles of a kline zip. Raises MalformedFile, naming the file and line, for
