@@ -87,15 +87,20 @@ class Warehouse:
 
     @reconnecting
     def rejects(self, exchange: str, symbol: str, first: date, last: date) -> pd.DataFrame:
-        """Quarantined rows of a symbol fetched for days first..last, newest first."""
-        query = sa.text("SELECT timeframe, day, ts_ms, open, high, low, close, volume, rule, "
-                        "rejected_at, run_id FROM ohlcv_rejects WHERE exchange = :e AND "
-                        "symbol = :s AND day BETWEEN :a AND :b ORDER BY ts_ms")
+        """Quarantined rows of a symbol fetched for days first..last, oldest first."""
+        return self._rows_of_days("ohlcv_rejects", ["timeframe", "day", "ts_ms", *VALUE_COLUMNS,
+                                                    "rule", "rejected_at", "run_id"],
+                                  exchange, symbol, first, last, "ts_ms")
+
+    def _rows_of_days(self, table: str, columns: list[str], exchange: str, symbol: str,
+                      first: date, last: date, order_by: str) -> pd.DataFrame:
+        """`columns` of a symbol's rows in a table keyed by day, for days first..last."""
+        query = sa.text(f"SELECT {', '.join(columns)} FROM {table} WHERE exchange = :e AND "
+                        f"symbol = :s AND day BETWEEN :a AND :b ORDER BY {order_by}")
         with self.engine.connect() as conn:
             rows = conn.execute(query, {"e": exchange, "s": symbol, "a": self._day(first),
                                         "b": self._day(last)}).all()
-        return pd.DataFrame(rows, columns=["timeframe", "day", "ts_ms", *VALUE_COLUMNS, "rule",
-                                           "rejected_at", "run_id"])
+        return pd.DataFrame(rows, columns=columns)
 
     @reconnecting
     def exchange_gaps(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
@@ -174,14 +179,9 @@ class Warehouse:
                      last: date) -> pd.DataFrame:
         """Days stored from archive files, first..last: timeframe, day, file, and what the
         REST comparison found (rest_candles and rest_differences NULL where not compared)."""
-        query = sa.text("SELECT timeframe, day, file, rest_candles, rest_differences "
-                        "FROM ohlcv_archive_days WHERE exchange = :e AND symbol = :s "
-                        "AND day BETWEEN :a AND :b ORDER BY timeframe, day")
-        with self.engine.connect() as conn:
-            rows = conn.execute(query, {"e": exchange, "s": symbol, "a": self._day(first),
-                                        "b": self._day(last)}).all()
-        return pd.DataFrame(rows, columns=["timeframe", "day", "file", "rest_candles",
-                                           "rest_differences"])
+        return self._rows_of_days("ohlcv_archive_days", ["timeframe", "day", "file",
+                                                         "rest_candles", "rest_differences"],
+                                  exchange, symbol, first, last, "timeframe, day")
 
     @reconnecting
     def archive_differences(self, exchange: str, symbol: str, start: datetime, end: datetime,
