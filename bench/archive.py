@@ -4,7 +4,7 @@ environment), into PostgreSQL, against the project's emulator serving REST and t
 on 127.0.0.1.
 
     uv run python bench/archive.py                    # 10 symbols x 90 d, archive and REST
-    uv run python bench/archive.py --memory-years 1 2 5
+    uv run python bench/archive.py --memory-years 1 2 5 --first-start-years 1
 
 The emulator builds each archive file from its candles on first request (about 0.4 s for a
 month of 1m, in the benchmark's own process); the files a scenario needs are requested once
@@ -34,11 +34,13 @@ from bench.harness import (  # noqa: E402
     run_creation_s,
 )
 from bench.scenarios import TEN_SYMBOLS  # noqa: E402
-from titan_dagster.emulator import ArchiveSettings  # noqa: E402
+from titan_dagster.emulator import DEFAULT_LISTINGS, ArchiveSettings  # noqa: E402
 from titan_dagster.sources.binance_archive import plan  # noqa: E402
 from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms  # noqa: E402
 
 FIRST = date(2024, 1, 1)
+LONG_FIRST = date(2019, 1, 1)  # the multi-year scenarios (ending before today)
+INSTANCES = {"sqlite": "SQLite (Dagster's default)", "postgres": "PostgreSQL (dagster.yaml)"}
 _SUMMARY = re.compile(r"(\d+) archive files \(([0-9.]+) MB\), downloads ([0-9.]+) s and "
                       r"decoding ([0-9.]+) s")
 _WRITES = re.compile(r"warehouse writes took, summed over symbols, ([0-9.]+) s")
@@ -59,9 +61,11 @@ def warm(emulator: Emulator, symbols: list[str], first: date, last: date) -> flo
 
 
 def run(emulator: Emulator, workdir: Path, name: str, symbols: list[str], first: date,
-        last: date, archives: bool) -> tuple[Measured, dict]:
+        last: date, archives: bool, instance: str = "sqlite") -> tuple[Measured, dict]:
+    """`instance`: Dagster's default SQLite storage (a fresh DAGSTER_HOME), or "postgres"
+    (the shipped dagster.yaml)."""
     project = make_project(workdir / name, f"archive_{name}", emulator, symbols, ["1m"], first,
-                           "sqlite", archives=archives)
+                           instance, archives=archives)
     emulator.clear()
     measured = project.materialize("group:binance", first, last)
     candles = query(project.warehouse_url, "SELECT count(*) FROM ohlcv")[0][0]
@@ -94,6 +98,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--memory-years", type=int, nargs="*", default=[])
+    parser.add_argument("--first-start-years", type=int, nargs="*", default=[])
     parser.add_argument("--skip-rest", action="store_true")
     args = parser.parse_args()
     last = FIRST + timedelta(days=args.days - 1)
@@ -103,27 +108,46 @@ def main() -> int:
         workdir = Path(tmp)
         built = warm(emulator, TEN_SYMBOLS, FIRST, last)
         print(f"emulator built the archive files in {built:.1f} s (not timed)", flush=True)
-        archive, split = run(emulator, workdir, "archive", TEN_SYMBOLS, FIRST, last, True)
-        rest_ideal = split["candles"] / (CEILING_REQUESTS_PER_S * PAGE)
-        rows.append(row(f"archive: 10 symbols x {args.days} d of 1m", archive, split,
-                        "4x faster than REST at the ceiling",
-                        f"{rest_ideal / archive.wall_s:.1f}x ({rest_ideal:.1f} s at the "
-                        "ceiling)"))
-        print(rows[-1], flush=True)
+        for instance in ("sqlite", "postgres"):
+            archive, split = run(emulator, workdir, f"archive_{instance}", TEN_SYMBOLS, FIRST,
+                                 last, True, instance)
+            rest_ideal = split["candles"] / (CEILING_REQUESTS_PER_S * PAGE)
+            rows.append(row(f"archive: 10 symbols x {args.days} d of 1m, Dagster storage "
+                            f"{INSTANCES[instance]}", archive, split,
+                            "4x faster than REST at the ceiling",
+                            f"{rest_ideal / archive.wall_s:.1f}x ({rest_ideal:.1f} s at the "
+                            "ceiling)"))
+            print(rows[-1], flush=True)
+            if instance == "sqlite":
+                default_wall = archive.wall_s
         if not args.skip_rest:
             rest, rest_split = run(emulator, workdir, "rest", TEN_SYMBOLS, FIRST, last, False)
-            rows.append(row(f"REST (archives: false): 10 symbols x {args.days} d of 1m", rest,
-                            rest_split, ">= 90% of the ceiling, whole run",
-                            f"{rest_ideal / rest.wall_s:.0%}; archive run "
-                            f"{rest.wall_s / archive.wall_s:.1f}x faster"))
+            rows.append(row(f"REST (archives: false): 10 symbols x {args.days} d of 1m, "
+                            f"Dagster storage {INSTANCES['sqlite']}", rest, rest_split,
+                            ">= 90% of the ceiling, whole run",
+                            f"{rest_ideal / rest.wall_s:.0%}; the archive run "
+                            f"{rest.wall_s / default_wall:.1f}x faster"))
             print(rows[-1], flush=True)
         for years in args.memory_years:
-            end = date(FIRST.year + years, 1, 1) - timedelta(days=1)
-            warm(emulator, ["BTC/USDT"], FIRST, end)
-            measured, split = run(emulator, workdir, f"memory_{years}y", ["BTC/USDT"], FIRST,
+            start = date(LONG_FIRST.year, 1, 1)
+            end = date(start.year + years, 1, 1) - timedelta(days=1)
+            warm(emulator, ["BTC/USDT"], start, end)
+            measured, split = run(emulator, workdir, f"memory_{years}y", ["BTC/USDT"], start,
                                   end, True)
             rows.append(row(f"peak RSS: archive, 1 symbol x {years} y of 1m", measured, split,
                             "flat as the range grows", f"{measured.peak_rss_mb:.0f} MB"))
+            print(rows[-1], flush=True)
+        for years in args.first_start_years:
+            end = date(LONG_FIRST.year + years, 1, 1) - timedelta(days=1)
+            symbols = list(DEFAULT_LISTINGS)
+            built = warm(emulator, symbols, LONG_FIRST, end)
+            print(f"emulator built the archive files in {built:.1f} s (not timed)", flush=True)
+            measured, split = run(emulator, workdir, f"first_{years}y", symbols, LONG_FIRST,
+                                  end, True, "postgres")
+            five = measured.wall_s * 5 / years
+            rows.append(row(f"first start: {len(symbols)} symbols x {years} y of 1m, Dagster "
+                            f"storage {INSTANCES['postgres']}", measured, split,
+                            "5 years < 10 min", f"x{5 / years:g} by range: {five / 60:.1f} min"))
             print(rows[-1], flush=True)
     print("\n| scenario | wall s | CPU s | peak RSS MB | candles | candles/s | REST requests "
           "| archive files | split (s, summed over files and symbols) | target | measured |")

@@ -39,9 +39,10 @@ from titan_dagster.warehouse import Warehouse
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 TIMEFRAMES = ["1m", "1h"]
-# A month's file appears 20 days after it ends: whatever today's date, the days since the
-# last published month come from daily files.
-MONTHLY_DELAY = 20 * DAY_MS
+# A month's file appears 10 days after it ends (within the 14 days the backfill waits for one
+# before it takes the month as never coming): whatever today's date, the days since the last
+# published month, at least 10, come from daily files.
+MONTHLY_DELAY = 10 * DAY_MS
 
 
 def archive_emulator(symbols=SYMBOLS) -> BinanceEmulator:
@@ -129,7 +130,7 @@ def test_fourteen_months_from_the_archive_equal_rest_with_rest_only_where_it_mus
         assert stale.name not in eth_files
         assert sum(1 for r in emu.requests if r.path == damaged.path) == 2
         warnings = caplog.text
-        assert damaged.name in warnings and "over REST instead" in warnings
+        assert damaged.name in warnings and "taking its candles from elsewhere" in warnings
         assert stale.name in warnings and "downloading it again" in warnings
         assert not archive_agreement(warehouse, "binance", "BTC/USDT", first, today,
                                      to_datetime(start), to_datetime(now_ms())).sample
@@ -283,3 +284,25 @@ def test_through_dagster_archived_days_and_the_comparison_show_and_the_refresh_s
         assert check.metadata["archived_days"].value == days
         assert check.metadata["compared_candles"].value == 2 * 24
         assert f"{days} days from archive files, 2 of them re-fetched" in check.description
+
+
+def test_months_before_a_listing_cost_one_rest_request_and_complete_empty(sqlite_url):
+    warehouse = Warehouse(sqlite_url)
+    warehouse.migrate()
+    today = datetime.now(UTC).date()
+    first = months_back(today, 5)
+    listed = day_start_ms(months_back(today, 2)) + 10 * DAY_MS + 7 * 3_600_000
+    with BinanceEmulator({"SOL/USDT": to_datetime(listed).isoformat()},
+                         archive=ArchiveSettings(monthly_delay_ms=MONTHLY_DELAY)) as emu:
+        started = now_ms()
+        asyncio.run(backfill_outcomes(binance_settings(emu, ["SOL/USDT"], ["1h"], archive=True),
+                                      warehouse, first, today))
+
+        closed_rows_equal_truth(emu, warehouse, "SOL/USDT", "1h", day_start_ms(first), started)
+        assert stored_rows(warehouse, "SOL/USDT", "1h")[0][0] == listed
+        before = [r for r in emu.requests if r.path == KLINES
+                  and int(r.params["startTime"]) < listed]
+        assert len(before) == 1  # the months before the listing, confirmed at once
+        assert warehouse.complete_days("binance", "SOL/USDT", "1h", first, today) \
+            >= {first + timedelta(days=i) for i in range((today - first).days)}
+    warehouse.dispose()

@@ -29,6 +29,11 @@ MISMATCH_RETRIES = 1
 DECODE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
+# What candles() answers for a file REST has to stand in for: not published (404), or
+# published but not to be used (corrupt, unreadable, empty, failing to download).
+MISSING, UNUSABLE = "missing", "unusable"
+
+
 class _Transient(Exception):
     """A failed download worth repeating (connection trouble, 5xx, 429)."""
 
@@ -66,15 +71,16 @@ class ArchiveDownloads:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def candles(self, file: ArchiveFile, start_ms: int, end_ms: int,
-                      rules: CandleRules) -> Decoded | None:
+                      rules: CandleRules) -> Decoded | str:
         """The file's candles opened in [start_ms, end_ms), verified and checked against the
-        candle schema; None when REST must stand in (logged, except for a file that is
-        simply not published)."""
+        candle schema; MISSING or UNUSABLE (logged) when REST must stand in."""
         for attempt in range(1 + MISMATCH_RETRIES):
             try:
                 data, checksum = await self._both(file)
-                if data is None or checksum is None:
-                    return None
+                if data is None:
+                    return MISSING
+                if checksum is None:
+                    return self._fall_back(file, f"{file.name}: published without its CHECKSUM")
                 decoded = await self._decode(file, data, checksum, rules, start_ms, end_ms)
             except ChecksumMismatch as error:
                 if attempt < MISMATCH_RETRIES:
@@ -106,11 +112,11 @@ class ArchiveDownloads:
                 f"over files ({self._workers} processes); {len(self.fallbacks)} taken over "
                 "REST instead")
 
-    def _fall_back(self, file: ArchiveFile, why: str) -> None:
-        self.log.warning("binance archive: %s; fetching %s to %s over REST instead", why,
-                         file.start_ms, file.end_ms)
+    def _fall_back(self, file: ArchiveFile, why: str) -> str:
+        self.log.warning("binance archive: %s; taking its candles from elsewhere (its daily "
+                         "files or REST)", why)
         self.fallbacks.append((file, why))
-        return None
+        return UNUSABLE
 
     async def _both(self, file: ArchiveFile) -> tuple[bytes | None, str | None]:
         started = time.perf_counter()
@@ -119,8 +125,6 @@ class ArchiveDownloads:
         if data is not None:
             self.downloaded += 1
             self.downloaded_bytes += len(data)
-        if data is not None and checksum is None:
-            self._fall_back(file, f"{file.name}: published without its CHECKSUM")
         return data, None if checksum is None else checksum.decode(errors="replace")
 
     async def _get(self, path: str) -> bytes | None:
