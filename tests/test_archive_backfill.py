@@ -283,7 +283,8 @@ def test_through_dagster_archived_days_and_the_comparison_show_and_the_refresh_s
         assert check.passed
         assert check.metadata["archived_days"].value == days
         assert check.metadata["compared_candles"].value == 2 * 24
-        assert f"{days} days from archive files, 2 of them re-fetched" in check.description
+        assert f"{days} days from archive files (1h: {days}), 2 of them re-fetched" \
+            in check.description
 
 
 def test_months_before_a_listing_cost_one_rest_request_and_complete_empty(sqlite_url):

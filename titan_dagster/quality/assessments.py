@@ -158,8 +158,11 @@ def archive_agreement(warehouse: Warehouse, exchange: str, symbol: str, first: d
     else:
         verdict = f"{differing} candles differed (REST's stored)" if differing \
             else "no candle differed"
-        summary = (f"{len(days)} days from archive files, {len(compared)} of them re-fetched "
-                   f"over REST ({numbers['compared_candles']} candles): {verdict}")
+        per_timeframe = ", ".join(f"{timeframe}: {n}" for timeframe, n
+                                  in days["timeframe"].value_counts().sort_index().items())
+        summary = (f"{len(days)} days from archive files ({per_timeframe}), {len(compared)} of "
+                   f"them re-fetched over REST ({numbers['compared_candles']} candles): "
+                   f"{verdict}")
     sample = warehouse.archive_differences(exchange, symbol, start, end, SAMPLE_ROWS) \
         if differing else []
     return Assessment(passed=not differing, warn_only=True, numbers=numbers, sample=sample,
