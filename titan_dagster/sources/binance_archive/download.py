@@ -1,7 +1,8 @@
 """Downloads archive files and their CHECKSUMs, concurrently up to a bound shared by every
-symbol of a run, and hands back their verified candles, or None where the REST API has to
-stand in: a file not published (404), one that stays corrupt, one that cannot be read.
-Nothing here decides what a missing file means; the backfill asks REST instead."""
+symbol of a run, and hands back their verified candles, or MISSING or UNUSABLE where the
+candles have to come from elsewhere: a file not published (404); one that stays corrupt,
+cannot be read or holds nothing. Nothing here decides what a missing file means: the
+backfill takes a month's daily files or asks REST instead (ingest/archived.py)."""
 
 import asyncio
 import logging
@@ -58,7 +59,7 @@ class ArchiveDownloads:
         # Seconds summed over files (downloads overlap, so more than the wall time).
         self.download_s = 0.0
         self.decode_s = 0.0
-        self.fallbacks: list[tuple[ArchiveFile, str]] = []  # files REST stood in for, and why
+        self.fallbacks: list[tuple[ArchiveFile, str]] = []  # files found unusable, and why
 
     async def __aenter__(self) -> "ArchiveDownloads":
         self._session = aiohttp.ClientSession(timeout=self.timeout)
@@ -109,8 +110,7 @@ class ArchiveDownloads:
     def summary(self) -> str:
         return (f"{self.downloaded} archive files ({self.downloaded_bytes / 1e6:.1f} MB), "
                 f"downloads {self.download_s:.2f} s and decoding {self.decode_s:.2f} s summed "
-                f"over files ({self._workers} processes); {len(self.fallbacks)} taken over "
-                "REST instead")
+                f"over files ({self._workers} processes); {len(self.fallbacks)} unusable")
 
     def _fall_back(self, file: ArchiveFile, why: str) -> str:
         self.log.warning("binance archive: %s; taking its candles from elsewhere (its daily "
