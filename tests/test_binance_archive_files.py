@@ -192,8 +192,8 @@ def test_header_and_units_are_read_from_each_file():
     # Without a final newline, with CRLF, header alone, nothing at all.
     assert len(parse(DAY_FILE, zipped("\n".join(us)))) == 3
     assert len(parse(DAY_FILE, zipped("\r\n".join(ms) + "\r\n"))) == 3
-    assert parse(DAY_FILE, zipped(HEADER + "\n")).empty
-    assert parse(DAY_FILE, zipped("")).empty
+    assert len(parse(DAY_FILE, zipped(HEADER + "\n"))) == 0
+    assert len(parse(DAY_FILE, zipped(""))) == 0
 
 
 @pytest.mark.parametrize(

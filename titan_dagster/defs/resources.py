@@ -76,9 +76,10 @@ class ExchangeResource(dg.ConfigurableResource):
                       wanted: bool = True) -> AsyncIterator[Archive | None]:
         """The exchange's kline archive for a backfill, None where it has none, the config
         turned it off (`archives: false`) or the run does not want it (`wanted`)."""
-        if not wanted or settings.archive_url is None or not isinstance(client, ExchangeClient):
+        if not wanted or settings.archive_url is None:  # the config sets it for Binance only
             yield None
             return
+        # A file is megabytes where a REST page is kilobytes: three REST timeouts for one.
         async with ArchiveDownloads(settings.archive_url, timeout_ms=self.timeout_ms * 3,
                                     retry=RetryPolicy(max_attempts=self.max_attempts),
                                     logger=logger) as downloads:

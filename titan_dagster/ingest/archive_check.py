@@ -10,7 +10,8 @@ from titan_dagster.ingest.candles import VALUE_COLUMNS, canonical_decimal
 from titan_dagster.ingest.pages import fetch_window
 from titan_dagster.ingest.source import Source
 from titan_dagster.quality.validation import check_rows
-from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms, timeframe_ms, to_datetime
+from titan_dagster.sources.binance_archive.decode import CandleRules
+from titan_dagster.timeframes import DAY_MS, day_start_ms, now_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 from titan_dagster.warehouse.batch import ArchiveComparison, Batch, Values
 
@@ -27,15 +28,16 @@ def sample(days: list[date], count: int, seed: str) -> list[date]:
 
 
 async def compare_with_rest(client: Source, warehouse: Warehouse, symbol: str,
-                            timeframe: str, day: date, run_id: str | None) -> ArchiveComparison:
+                            timeframe: str, rules: CandleRules, day: date,
+                            run_id: str | None) -> ArchiveComparison:
     """Fetches the day over REST and compares it with what the archive stored; REST's
     candles are written where they differ, with the comparison, in one transaction."""
-    step = timeframe_ms(timeframe)
     start = day_start_ms(day)
     rows = [row async for page in fetch_window(client, symbol, timeframe, start, start + DAY_MS)
             for row in page.rows]
-    rest = {candle[0]: tuple(candle[1:])
-            for candle in check_rows(rows, step, start, start + DAY_MS, now_ms()).valid}
+    checked = check_rows(rows, rules.step_ms, start, start + DAY_MS, now_ms(),
+                         offset_ms=rules.offset_ms, volume_required=rules.volume_required)
+    rest = {candle[0]: tuple(candle[1:]) for candle in checked.valid}
     stored = await asyncio.to_thread(warehouse.read_candles, client.name, symbol, timeframe,
                                      to_datetime(start), to_datetime(start + DAY_MS))
     archived = {int(row.ts.timestamp() * 1000): _values(row) for row in stored.itertuples()}

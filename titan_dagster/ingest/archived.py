@@ -59,20 +59,20 @@ async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile],
     """Pages of the files' candles, in time order, and the stretches [lo, hi) they leave to
     REST."""
     queue = iter(files)
-    pending: deque[tuple[ArchiveFile, asyncio.Task]] = deque()
+    pending: deque[tuple[ArchiveFile, int, int, asyncio.Task]] = deque()
 
     def top_up() -> None:
         while len(pending) < PREFETCH and (file := next(queue, None)) is not None:
             lo, hi = max(file.start_ms, start), min(file.end_ms, end)
-            pending.append((file, asyncio.create_task(downloads.candles(file, lo, hi, rules))))
+            pending.append((file, lo, hi,
+                            asyncio.create_task(downloads.candles(file, lo, hi, rules))))
 
     try:
         top_up()
         while pending:
-            file, task = pending.popleft()
+            file, lo, hi, task = pending.popleft()
             got = await task
             top_up()
-            lo, hi = max(file.start_ms, start), min(file.end_ms, end)
             if isinstance(got, Decoded):
                 first = hi if got.first_seen is None else got.first_seen
                 if first > lo and not history_known():
@@ -87,5 +87,5 @@ async def _from_files(downloads: ArchiveDownloads, files: Iterable[ArchiveFile],
             else:
                 yield lo, hi
     finally:
-        for _, task in pending:
+        for *_, task in pending:
             task.cancel()

@@ -171,9 +171,10 @@ async def backfill_timeframe(client: Source, warehouse: Warehouse, symbol: str,
                 min(window.served_from, end))
         await window.fetch(warehouse, start, end, reaches_now, outcome, run_id)
     if archive is not None:
+        rules = CandleRules(step, offset, has_volume(client.name, symbol))
         for day in sample(outcome.archived_days, archive.sample_days, f"{run_id}{symbol}"):
             outcome.archive_checks.append(await compare_with_rest(
-                client, warehouse, symbol, timeframe, day, run_id))
+                client, warehouse, symbol, timeframe, rules, day, run_id))
     outcome.requests = client.requests[(symbol, timeframe)] - requests_before
     return outcome
 

@@ -35,8 +35,8 @@ DECODE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 MISSING, UNUSABLE = "missing", "unusable"
 
 
-class _Transient(Exception):
-    """A failed download worth repeating (connection trouble, 5xx, 429)."""
+class _DownloadFailed(Exception):
+    """A download that did not succeed: refused, or still failing after the retries."""
 
 
 class ArchiveDownloads:
@@ -59,7 +59,7 @@ class ArchiveDownloads:
         # Seconds summed over files (downloads overlap, so more than the wall time).
         self.download_s = 0.0
         self.decode_s = 0.0
-        self.fallbacks: list[tuple[ArchiveFile, str]] = []  # files found unusable, and why
+        self.unusable = 0  # files published but not used (each warned about)
 
     async def __aenter__(self) -> "ArchiveDownloads":
         self._session = aiohttp.ClientSession(timeout=self.timeout)
@@ -90,7 +90,7 @@ class ArchiveDownloads:
                 return self._fall_back(file, str(error))
             except ArchiveError as error:
                 return self._fall_back(file, str(error))
-            except _Transient as error:
+            except _DownloadFailed as error:
                 return self._fall_back(file, f"{file.name}: {error}")
             if not decoded.candles_in_file:
                 # An empty file says nothing a request would; REST answers for the period.
@@ -110,12 +110,12 @@ class ArchiveDownloads:
     def summary(self) -> str:
         return (f"{self.downloaded} archive files ({self.downloaded_bytes / 1e6:.1f} MB), "
                 f"downloads {self.download_s:.2f} s and decoding {self.decode_s:.2f} s summed "
-                f"over files ({self._workers} processes); {len(self.fallbacks)} unusable")
+                f"over files ({self._workers} processes); {self.unusable} unusable")
 
     def _fall_back(self, file: ArchiveFile, why: str) -> str:
         self.log.warning("binance archive: %s; taking its candles from elsewhere (its daily "
                          "files or REST)", why)
-        self.fallbacks.append((file, why))
+        self.unusable += 1
         return UNUSABLE
 
     async def _both(self, file: ArchiveFile) -> tuple[bytes | None, str | None]:
@@ -140,9 +140,9 @@ class ArchiveDownloads:
                         return None
                     last = f"HTTP {answer.status}"
                     if answer.status < 500 and answer.status != 429:
-                        raise _Transient(f"{path}: {last}")  # not worth repeating either
+                        raise _DownloadFailed(f"{path}: {last}")  # asking again won't help
             except (TimeoutError, aiohttp.ClientError) as error:
                 last = f"{type(error).__name__}: {error}"
             if attempt < self.retry.max_attempts:
                 await asyncio.sleep(self.retry.delay_s(attempt))
-        raise _Transient(f"{path}: failed after {self.retry.max_attempts} attempts ({last})")
+        raise _DownloadFailed(f"{path}: failed after {self.retry.max_attempts} attempts ({last})")

@@ -83,10 +83,6 @@ class Klines:
     def __len__(self) -> int:
         return len(self.ts)
 
-    @property
-    def empty(self) -> bool:
-        return not len(self.ts)
-
     def between(self, start_ms: int, end_ms: int) -> "Klines":
         """The candles opened in [start_ms, end_ms)."""
         keep = np.flatnonzero((self.ts >= start_ms) & (self.ts < end_ms))
