@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from titan_dagster.cli import dev_command
+from titan_dagster.cli.dev import dev_command
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
