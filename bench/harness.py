@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import yaml
 
+from titan_dagster.cli.dagster_tools import CODE_LOCATION, dg_command
 from titan_dagster.dagster_env import BOOKKEEPING_ENV
 from titan_dagster.defs.ohlcv.assets import BOOKKEEPING_LOG
 from titan_dagster.emulator import DEFAULT_LISTINGS, ArchiveSettings, BinanceEmulator
@@ -98,9 +99,8 @@ class Project:
     def materialize(self, select: str, first: date, last: date) -> Measured:
         """The README's backfill command as it is, no run config: the code location's own
         defaults (in-process executor, bookkeeping settings) apply."""
-        return run_measured([sys.executable, "-m", "dagster", "asset", "materialize",
-                             "-m", "titan_dagster.definitions", "--select", select,
-                             "--partition-range", f"{first}...{last}"],
+        return run_measured(dg_command("launch", "--assets", select, "--partition-range",
+                                  f"{first}...{last}", *CODE_LOCATION),
                             self.env, cwd=self.workdir)
 
 

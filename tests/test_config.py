@@ -2,11 +2,11 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from titan_dagster.cli.dagster_tools import dg_command
 from titan_dagster.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,8 +90,7 @@ def test_definitions_fail_to_load_with_the_config_error(tmp_path):
     path = write(tmp_path, VALID.replace("[1d, 1h]", "[1d, 2x]"))
     env = {**os.environ, "TITAN_CONFIG": str(path), "DAGSTER_HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-m",
-         "titan_dagster.definitions"],
+        dg_command("check", "defs"),
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert f"{path}: exchanges.binance.timeframes[1]: '2x'" in done.stdout + done.stderr

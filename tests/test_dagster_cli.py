@@ -1,10 +1,10 @@
 """The documented Dagster commands, run as a user runs them: subprocesses against the emulator."""
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import stored_rows, truth_rows
+from titan_dagster.cli.dagster_tools import CODE_LOCATION, dg_command
 from titan_dagster.defs.ohlcv.assets import ohlcv_asset_key
 from titan_dagster.timeframes import DAY_MS, day_start_ms
 from titan_dagster.warehouse import Warehouse
@@ -34,16 +35,28 @@ def user_env(tmp_path, emulator, database_url, symbols, timeframes, start="2024-
 
 
 def materialize_command(select: str, partition_range: str) -> list[str]:
-    return [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
-            "titan_dagster.definitions", "--select", select, "--partition-range", partition_range]
+    return dg_command("launch", "--assets", select, "--partition-range", partition_range,
+                      *CODE_LOCATION)
+
+
+def readme_backfill_command() -> list[str]:
+    """The README's CLI backfill example, as written, with `uv run dg` as this environment's
+    dg (the test already runs inside `uv run`)."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("From the CLI, e.g. two symbols for 2024:", 1)[1]
+    text = block.split("```bash\n", 1)[1].split("```", 1)[0]
+    command = shlex.split(text.replace("\\\n", " "))  # the shell's line continuations
+    assert command[:3] == ["uv", "run", "dg"], command
+    return dg_command(*command[3:])
 
 
 def test_the_documented_partition_range_command_backfills_a_year(tmp_path, emulator, pg_url):
     env = user_env(tmp_path, emulator, pg_url, ["BTC/USDT", "ETH/USDT"], ["1d", "1h"])
-    done = subprocess.run(
-        materialize_command("ohlcv/binance/BTC_USDT,ohlcv/binance/ETH_USDT",
-                            "2024-01-01...2024-12-31"),
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    command = readme_backfill_command()
+    assert "--partition-range" in command and "2024-01-01...2024-12-31" in command
+    # From the repo root, as the README says: dg finds the project by its pyproject.toml.
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
 
     store = Warehouse(pg_url)

@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from tests.exchanges import (
     outage_recorded,
     prelisting_days_empty_and_complete,
 )
+from tests.test_dagster_cli import materialize_command
 from titan_dagster.exchange.paging import PAGING
 from titan_dagster.warehouse import Warehouse
 
@@ -45,9 +45,8 @@ def test_one_materialize_run_of_every_exchange_stores_what_each_serves(tmp_path,
                # The bookkeeping settings the README gives for large runs.
                "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
                "DAGSTER_EVENT_BATCH_SIZE": "1000"}
-        command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
-                   "titan_dagster.definitions", "--select", "key:ohlcv/*",
-                   "--partition-range", f"{scenarios[0].first}...{scenarios[0].last}"]
+        command = materialize_command("key:ohlcv/*",
+                                      f"{scenarios[0].first}...{scenarios[0].last}")
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
                               timeout=900)
         assert done.returncode == 0, done.stderr[-3000:]

@@ -1,33 +1,76 @@
-"""`titan dev`: `dagster dev` with a persistent local instance."""
+"""`titan dev`: `dg dev` (webserver and daemon) with a persistent local instance. The terminal
+shows where the UI is once it answers; Dagster's own log goes to .titan/dev.log."""
 
 import subprocess
+import sys
+import urllib.error
+import urllib.request
 
-import yaml
+from rich.console import Console
 
+from titan_dagster.cli.dagster_tools import CODE_LOCATION, dg_command, local_instance
+from titan_dagster.cli.run_failure import last_line
+from titan_dagster.config import ConfigError, load_config
 from titan_dagster.dagster_env import with_bookkeeping_settings
-from titan_dagster.shipped import shipped_path
 from titan_dagster.state import state_dir
 
-
-# The local instance keeps Dagster's default SQLite storage but queues runs like the shipped
-# dagster.yaml, one per lane, so the exchange budget holds on one machine too.
-def _local_instance() -> str:
-    shipped = yaml.safe_load(shipped_path("dagster.yaml").read_text())
-    return yaml.safe_dump({key: shipped[key] for key in ("run_coordinator", "telemetry")})
+READY_POLL_S = 0.5
 
 
 def dev_command(dagster_args: list[str]) -> list[str]:
     """The webserver has no login: it listens on this machine only (README: exposing it)."""
-    return ["dagster", "dev", "-h", "127.0.0.1", *dagster_args]
+    return dg_command("dev", "-h", "127.0.0.1", *CODE_LOCATION, *dagster_args)
 
 
 def run_dev(dagster_args: list[str]) -> int:
+    try:
+        load_config()  # the code location would fail on it, deep in the log
+    except ConfigError as error:
+        print(f"titan dev: {error}", file=sys.stderr)
+        return 2
     env = with_bookkeeping_settings()
-    if "DAGSTER_HOME" not in env:
-        home = state_dir("dagster")
-        if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text(_local_instance())
-        env["DAGSTER_HOME"] = str(home)
-    command = dev_command(dagster_args)
-    print(f"DAGSTER_HOME={env['DAGSTER_HOME']} {' '.join(command)}", flush=True)
-    return subprocess.call(command, env=env)
+    env.setdefault("DAGSTER_HOME", str(local_instance(state_dir("dagster"))))
+    log = state_dir() / "dev.log"
+    url = f"http://127.0.0.1:{_port(dagster_args)}"
+    print(f"titan dev: Dagster webserver and daemon, instance {env['DAGSTER_HOME']}\n"
+          f"  Dagster log {log}", flush=True)
+    with log.open("w") as output:
+        server = subprocess.Popen(dev_command(dagster_args), env=env, stdout=output,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            with Console().status("starting Dagster"):
+                code = _wait_until_ready(server, url)
+            if code is None:
+                print(f"Dagster UI on {url} (Ctrl-C stops it)", flush=True)
+                code = server.wait()
+        except KeyboardInterrupt:  # the terminal sent Ctrl-C to dg dev as well
+            server.wait()
+            print("titan dev: stopped")
+            return 0
+    if code:
+        print(f"titan dev: {last_line(log) or 'Dagster stopped'}\n  (Dagster's log: {log})",
+              file=sys.stderr)
+    return code
+
+
+def _wait_until_ready(server: subprocess.Popen, url: str) -> int | None:
+    """None once the webserver answers; the exit code if it stopped first."""
+    while True:
+        try:
+            return server.wait(timeout=READY_POLL_S)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            with urllib.request.urlopen(f"{url}/server_info", timeout=READY_POLL_S):
+                return None
+        except (urllib.error.URLError, OSError):
+            continue
+
+
+def _port(dagster_args: list[str]) -> str:
+    for i, arg in enumerate(dagster_args):
+        if arg in ("-p", "--port") and i + 1 < len(dagster_args):
+            return dagster_args[i + 1]
+        if arg.startswith("--port="):
+            return arg.split("=", 1)[1]
+    return "3000"
