@@ -11,7 +11,7 @@ def open_report(strategy_name: str) -> int:
     import webbrowser
 
     from titan_dagster.config import config_path, load_config
-    from titan_dagster.signals.report import report_path
+    from titan_dagster.signals.report import report_index_path
 
     config = load_config(config_path())
     strategies = {strategy.name: strategy for strategy in config.strategies}
@@ -20,8 +20,7 @@ def open_report(strategy_name: str) -> int:
               f"{', '.join(strategies) or 'none'})", file=sys.stderr)
         return 2
     strategy = strategies[strategy_name]
-    index = report_path(state_dir(), strategy.name, strategy.version, "index").parent \
-        / "index.html"
+    index = report_index_path(state_dir(), strategy.name, strategy.version)
     if not index.exists():
         print(f"titan report: no report yet for {strategy.name} version {strategy.version}; "
               f"materialize backtests/{strategy.name} first", file=sys.stderr)

@@ -97,6 +97,11 @@ def report_path(state_dir: Path, strategy: str, version: str, symbol: str) -> Pa
     return Path(state_dir) / "reports" / strategy / version / f"{symbol.replace('/', '_')}.html"
 
 
+def report_index_path(state_dir: Path, strategy: str, version: str) -> Path:
+    """The index of the reports of `strategy` `version` (written by `write_index`)."""
+    return report_path(state_dir, strategy, version, "index").parent / "index.html"
+
+
 def write_report(path: Path, *, strategy: str, version: str, symbol: str, timeframe: str,
                  candles: Candles, signals: Signals, outcomes: list[Outcome], metrics: Metrics,
                  risk_fraction: float = 0.01, generated_at: datetime | None = None) -> Path:

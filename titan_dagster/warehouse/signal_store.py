@@ -169,6 +169,20 @@ class SignalStore:
                                  "b": self._ts(range_end), **metrics})
 
     @reconnecting
+    def backtests(self, strategy: str, version: str, range_start: int,
+                  range_end: int) -> list[dict]:
+        """The stored backtests of one strategy version over [range_start, range_end), one
+        per symbol: exchange, symbol, timeframe, ran_at (epoch ms) and every metric."""
+        query = sa.text("SELECT * FROM backtest_results WHERE strategy = :st AND "
+                        "strategy_version = :v AND range_start = :a AND range_end = :b "
+                        "ORDER BY symbol")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"st": strategy, "v": version,
+                                        "a": self._ts(range_start),
+                                        "b": self._ts(range_end)}).mappings().all()
+        return [{**row, "ran_at": self._ms(row["ran_at"])} for row in rows]
+
+    @reconnecting
     def write_performance(self, key: SeriesKey, live_since: int,
                           days: Sequence[Performance]) -> None:
         """The record as of each day, replacing an earlier computation of the same day."""

@@ -163,6 +163,18 @@ class Warehouse:
         return self._days(("ohlcv_complete_days", "ohlcv_unserved"), exchange, symbol,
                           timeframe, first, last)
 
+    @reconnecting
+    def settled_day_counts(self, first: date, last: date) -> dict[tuple[str, str, str], int]:
+        """Per (exchange, symbol, timeframe): how many days of first..last are settled."""
+        query = sa.text(
+            "SELECT exchange, symbol, timeframe, count(DISTINCT day) FROM (SELECT exchange, "
+            "symbol, timeframe, day FROM ohlcv_complete_days WHERE day BETWEEN :a AND :b "
+            "UNION ALL SELECT exchange, symbol, timeframe, day FROM ohlcv_unserved WHERE day "
+            "BETWEEN :a AND :b) AS settled GROUP BY exchange, symbol, timeframe")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"a": self._day(first), "b": self._day(last)}).all()
+        return {(exchange, symbol, tf): n for exchange, symbol, tf, n in rows}
+
     def _days(self, tables: tuple[str, ...], exchange: str, symbol: str, timeframe: str,
               first: date, last: date) -> set[date]:
         where = "exchange = :e AND symbol = :s AND timeframe = :tf AND day BETWEEN :a AND :b"
