@@ -1,0 +1,93 @@
+"""`titan demo` as a newcomer runs it: the environment's own console script with nothing on
+PATH, from the repo root; what it prints, and that the summary tells what the warehouse
+holds."""
+
+import os
+import re
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from titan_dagster.cli.run_failure import failure_line
+
+REPO = Path(__file__).resolve().parent.parent
+DAYS = 3
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    titan = Path(sysconfig.get_path("scripts")) / "titan"
+    # No PATH beyond the system's: the demo must find dg beside its own interpreter.
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(state)),
+           "TITAN_STATE_DIR": str(state)}
+    done = subprocess.run([str(titan), "demo", "--days", str(DAYS)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    return done, state
+
+
+@pytest.mark.slow
+def test_the_demo_prints_a_few_lines_and_ends_with_the_summary(demo):
+    done, state = demo
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) <= 40, done.stdout
+    assert lines[-1].startswith("Next: `titan list-data`"), lines[-1]
+    assert "Telemetry" not in done.stdout + done.stderr
+    assert "DEBUG" not in done.stdout  # Dagster's events went to the log file
+    log = state / "demo.log"
+    assert f"Dagster log {log}" in done.stdout
+    assert "RUN_SUCCESS" in log.read_text()
+
+
+@pytest.mark.slow
+def test_the_summary_counts_what_the_warehouse_holds(demo):
+    done, state = demo
+    engine = sa.create_engine(f"sqlite:///{state / 'demo.db'}")
+    with engine.connect() as conn:
+        stored = dict(((e, tf), n) for e, tf, n in conn.exec_driver_sql(
+            "SELECT exchange, timeframe, count(*) FROM ohlcv WHERE closed "
+            "GROUP BY exchange, timeframe"))
+        backtests = conn.exec_driver_sql(
+            "SELECT strategy, symbol, trades FROM backtest_results ORDER BY strategy, symbol"
+        ).all()
+    for (exchange, timeframe), candles in stored.items():
+        row = re.search(rf"^  {exchange}\s+{timeframe}\s+\d+\s+([\d,]+)\s", done.stdout,
+                        re.MULTILINE)
+        assert row and int(row[1].replace(",", "")) == candles, (exchange, timeframe)
+    assert {exchange for exchange, _ in stored} == {"binance", "twelvedata"}
+    # The shipped strategy on its two symbols, and its twin on gold.
+    assert [(s, sym) for s, sym, _ in backtests] == [
+        ("btc_sma_cross", "BTC/USDT"), ("btc_sma_cross", "ETH/USDT"),
+        ("gold_sma_cross", "XAU/USD")]
+    for strategy, symbol, trades in backtests:
+        assert re.search(rf"^  {strategy}\s+{re.escape(symbol)}\s+{trades}\s", done.stdout,
+                         re.MULTILINE), (strategy, symbol)
+    reports = re.findall(r"report (\S+): (\S+index\.html)$", done.stdout, re.MULTILINE)
+    assert [name for name, _ in reports] == ["btc_sma_cross", "gold_sma_cross"]
+    assert all(Path(path).is_file() for _, path in reports)
+
+
+def test_a_failed_run_ends_with_the_error_of_its_step(tmp_path):
+    @dg.asset
+    def broken():
+        raise ValueError("exchange answered 451 for BTC/USDT")
+
+    log = tmp_path / "run.log"
+    log.write_text("the last line of the log\n")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        result = dg.materialize([broken], instance=instance, raise_on_error=False)
+    assert not result.success
+    assert failure_line(tmp_path, log) == "ValueError: exchange answered 451 for BTC/USDT"
+
+
+def test_a_command_that_failed_before_any_run_ends_with_its_last_log_line(tmp_path):
+    log = tmp_path / "run.log"
+    log.write_text("Traceback (most recent call last):\n  File 'x'\n"
+                   "titan_dagster.config.loader.ConfigError: titan.yaml: start: bad\n\n")
+    assert failure_line(tmp_path, log) == \
+        "titan_dagster.config.loader.ConfigError: titan.yaml: start: bad"
