@@ -1,5 +1,5 @@
 """Binance history from the kline archive (issue 15): the README's backfill command as a new
-user runs it (`dagster asset materialize`, fresh DAGSTER_HOME, no run config, no extra
+user runs it (`dg launch`, fresh DAGSTER_HOME, no run config, no extra
 environment), into PostgreSQL, against the project's emulator serving REST and the archive
 on 127.0.0.1.
 
