@@ -27,7 +27,7 @@ from titan_dagster.warehouse.outlier_sql import price_outliers_sql
 from titan_dagster.warehouse.postgres_reader import read_postgres
 from titan_dagster.warehouse.postgres_writer import write_postgres
 from titan_dagster.warehouse.reconnect import reconnecting, transient
-from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
+from titan_dagster.warehouse.sqlite_time import iso_from_ms, stored_ms
 from titan_dagster.warehouse.sqlite_writer import write_sqlite
 
 
@@ -352,10 +352,7 @@ class Warehouse:
     def _day(self, day: date):
         return day.isoformat() if self.backend == "sqlite" else day
 
-    def _ms(self, value) -> int | None:
-        if value is None:
-            return None
-        return ms_from_iso(value) if isinstance(value, str) else to_ms(value)
+    _ms = staticmethod(stored_ms)
 
 
 
