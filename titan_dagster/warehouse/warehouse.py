@@ -130,7 +130,7 @@ class Warehouse:
             ranges = [(start_ms, end_ms)]
         else:
             lo, hi = self._ms(edges[0]), self._ms(edges[1])
-            ranges = [(self._ms(a) + step, self._ms(b)) for a, b in inner]
+            ranges = [(self._ms(a) + step, self._ms(b)) for *_, a, b in inner]
             if lo > start_ms:
                 ranges.insert(0, (start_ms, lo))
             if hi + step < end_ms:
