@@ -9,9 +9,13 @@
   titan serve  the read-only HTTP API (JSON) on 127.0.0.1:8000: /health, /signals,
                /candles, /performance, /openapi.json (off loopback, TITAN_API_TOKEN)
   titan report S  the latest backtest report of strategy S (an HTML file)
+  titan list-data  what the warehouse holds per exchange, symbol and timeframe (table,
+               JSON or CSV)
 """
 
 import argparse
+
+from titan_dagster.cli import list_data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     report = commands.add_parser("report", help="open a strategy's latest backtest report")
     report.add_argument("strategy", help="a name under strategies: in titan.yaml")
+    list_data.add_parser(commands)
     commands.add_parser("dev", help="dagster dev with a persistent local instance; other "
                         "options go to dagster dev (e.g. -p 3001)")
     args, dagster_args = parser.parse_known_args(argv)
@@ -44,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         from titan_dagster.cli.report import open_report
 
         return open_report(args.strategy)
+    if args.command == "list-data":
+        return list_data.list_data(args.format, args.exchange, args.symbol)
     if args.command == "demo":
         from titan_dagster.cli.demo import run_demo
 

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from titan_dagster.calendars import calendar_of
 from titan_dagster.calendars.freshness import freshness
 from titan_dagster.exchange.paging import paging_of
-from titan_dagster.ranges import intersect, merged, slots_to_ranges, subtract, total
+from titan_dagster.quality.holes import quarantined_slots, split_missing
+from titan_dagster.ranges import intersect, merged, subtract, total
 from titan_dagster.timeframes import day_of_ms, floor_ms, timeframe_ms, to_datetime
 from titan_dagster.warehouse import Warehouse
 
@@ -58,13 +59,11 @@ def missing_candles(warehouse: Warehouse, exchange: str, symbol: str,
                            unserved)
         if not missing:
             continue
-        quarantined = slots_to_ranges(
-            {int(ts) for tf, ts in zip(rejects["timeframe"], rejects["ts_ms"], strict=True)
-             if tf == timeframe and ts == ts and (ts - offset) % step == 0}, step)
-        missing = subtract(missing, quarantined)
+        quarantined = quarantined_slots(
+            (ts for tf, ts in zip(rejects["timeframe"], rejects["ts_ms"], strict=True)
+             if tf == timeframe), step, offset)
         confirmed = warehouse.exchange_gaps(exchange, symbol, timeframe, start_ms, end)
-        on_exchange = intersect(missing, confirmed)
-        healable = subtract(missing, confirmed)
+        healable, on_exchange = split_missing(missing, quarantined, confirmed)
         healable_total += total(healable, step)
         exchange_total += total(on_exchange, step)
         sample += _sample_rows(timeframe, step, "healable", healable)

@@ -27,7 +27,7 @@ from titan_dagster.warehouse.outlier_sql import price_outliers_sql
 from titan_dagster.warehouse.postgres_reader import read_postgres
 from titan_dagster.warehouse.postgres_writer import write_postgres
 from titan_dagster.warehouse.reconnect import reconnecting, transient
-from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
+from titan_dagster.warehouse.sqlite_time import iso_from_ms, stored_ms
 from titan_dagster.warehouse.sqlite_writer import write_sqlite
 
 
@@ -130,7 +130,7 @@ class Warehouse:
             ranges = [(start_ms, end_ms)]
         else:
             lo, hi = self._ms(edges[0]), self._ms(edges[1])
-            ranges = [(self._ms(a) + step, self._ms(b)) for a, b in inner]
+            ranges = [(self._ms(a) + step, self._ms(b)) for *_, a, b in inner]
             if lo > start_ms:
                 ranges.insert(0, (start_ms, lo))
             if hi + step < end_ms:
@@ -364,10 +364,7 @@ class Warehouse:
     def _day(self, day: date):
         return day.isoformat() if self.backend == "sqlite" else day
 
-    def _ms(self, value) -> int | None:
-        if value is None:
-            return None
-        return ms_from_iso(value) if isinstance(value, str) else to_ms(value)
+    _ms = staticmethod(stored_ms)
 
 
 
