@@ -2,9 +2,11 @@
 PATH, from the repo root; what it prints, and that the summary tells what the warehouse
 holds."""
 
+import json
 import os
 import re
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -70,6 +72,28 @@ def test_the_summary_counts_what_the_warehouse_holds(demo):
     reports = re.findall(r"report (\S+): (\S+index\.html)$", done.stdout, re.MULTILINE)
     assert [name for name, _ in reports] == ["btc_sma_cross", "gold_sma_cross"]
     assert all(Path(path).is_file() for _, path in reports)
+
+
+@pytest.mark.slow
+def test_list_data_on_the_demo_warehouse_counts_what_sql_counts(demo):
+    _, state = demo
+    database = state / "demo.db"
+    listed = subprocess.run([sys.executable, "-m", "titan_dagster.cli", "list-data", "--format",
+                             "json"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "TITAN_DATABASE_URL": f"sqlite:///{database}"})
+    assert listed.returncode == 0, listed.stderr
+    rows = {(r["exchange"], r["symbol"], r["timeframe"]): r for r in json.loads(listed.stdout)}
+    with sa.create_engine(f"sqlite:///{database}").connect() as conn:
+        candles = {(e, s, tf): n for e, s, tf, n in conn.exec_driver_sql(
+            "SELECT exchange, symbol, timeframe, count(*) FROM ohlcv WHERE closed "
+            "GROUP BY exchange, symbol, timeframe")}
+        days = {(e, s, tf): n for e, s, tf, n in conn.exec_driver_sql(
+            "SELECT exchange, symbol, timeframe, count(*) FROM ohlcv_complete_days "
+            "GROUP BY exchange, symbol, timeframe")}
+    assert len(rows) == 2 * 20 + 2 * 2  # 20 pairs and 2 Twelve Data symbols, 2 timeframes
+    assert {key: row["candles"] for key, row in rows.items()} == candles
+    assert {key: row["complete_days"] for key, row in rows.items()} == days
+    assert all(row["missing"] == 0 and row["quarantined"] == 0 for row in rows.values())
 
 
 def test_a_failed_run_ends_with_the_error_of_its_step(tmp_path):

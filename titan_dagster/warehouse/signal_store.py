@@ -12,7 +12,7 @@ from titan_dagster.signals.model import Outcome
 from titan_dagster.signals.performance import Performance
 from titan_dagster.timeframes import now_ms, to_datetime
 from titan_dagster.warehouse.reconnect import reconnecting
-from titan_dagster.warehouse.sqlite_time import iso_from_ms, ms_from_iso
+from titan_dagster.warehouse.sqlite_time import iso_from_ms, stored_ms
 from titan_dagster.warehouse.warehouse import Warehouse
 
 UNRESOLVED = ("pending", "open", "tp1")
@@ -77,7 +77,7 @@ class SignalStore:
                                  "a": active, "live": self._ts(went_live)})
             stored = conn.execute(sa.text("SELECT live_since FROM strategies WHERE name = :n "
                                           "AND version = :v"), {"n": name, "v": version}).scalar()
-        return None if stored is None else self._ms(stored)
+        return stored_ms(stored)
 
     @reconnecting
     def write_signals(self, key: SeriesKey, rows: Sequence[SignalRow]) -> dict[tuple, int]:
@@ -102,7 +102,7 @@ class SignalStore:
                 "signal_ts BETWEEN :a AND :b"),
                 {**base, "a": self._ts(min(r.signal_ts for r in rows)),
                  "b": self._ts(max(r.signal_ts for r in rows))}).all()
-        return {(self._ms(ts), direction): id_ for ts, direction, id_ in found}
+        return {(stored_ms(ts), direction): id_ for ts, direction, id_ in found}
 
     @reconnecting
     def write_outcomes(self, outcomes: Iterable[tuple[int, Outcome]]) -> None:
@@ -144,7 +144,7 @@ class SignalStore:
                         f"s.id WHERE {_KEY.replace('strategy ', 's.strategy ')} AND o.status "
                         f"IN ({', '.join(repr(s) for s in UNRESOLVED)}) ORDER BY s.signal_ts")
         with self.engine.connect() as conn:
-            return [self._ms(ts) for ts in conn.execute(query, key.params()).scalars()]
+            return [stored_ms(ts) for ts in conn.execute(query, key.params()).scalars()]
 
     @reconnecting
     def newest_signal_ms(self, strategy: str, version: str) -> int | None:
@@ -152,7 +152,7 @@ class SignalStore:
             newest = conn.execute(sa.text("SELECT max(signal_ts) FROM signals WHERE strategy = "
                                           ":st AND strategy_version = :v"),
                                   {"st": strategy, "v": version}).scalar()
-        return None if newest is None else self._ms(newest)
+        return stored_ms(newest)
 
     @reconnecting
     def write_backtest(self, key: SeriesKey, range_start: int, range_end: int,
@@ -180,7 +180,7 @@ class SignalStore:
             rows = conn.execute(query, {"st": strategy, "v": version,
                                         "a": self._ts(range_start),
                                         "b": self._ts(range_end)}).mappings().all()
-        return [{**row, "ran_at": self._ms(row["ran_at"])} for row in rows]
+        return [{**row, "ran_at": stored_ms(row["ran_at"])} for row in rows]
 
     @reconnecting
     def write_performance(self, key: SeriesKey, live_since: int,
@@ -218,9 +218,6 @@ class SignalStore:
         if ms is None:
             return None
         return to_datetime(ms) if self._pg else iso_from_ms(ms)
-
-    def _ms(self, value) -> int:
-        return ms_from_iso(value) if isinstance(value, str) else int(value.timestamp() * 1000)
 
 
 def _price(value: float | None) -> str | None:
