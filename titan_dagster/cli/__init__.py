@@ -2,8 +2,9 @@
 
   titan demo   backfill the configured Binance symbols, XAU/USD and EUR/USD from the
                bundled Binance and Twelve Data emulators into .titan/demo.db through
-               Dagster, then show what was stored (works offline)
-  titan dev    `dagster dev` on 127.0.0.1 with a persistent local instance in .titan/dagster
+               Dagster, with the strategies' signals, outcomes and backtests, then show
+               what was stored (works offline)
+  titan dev    `dg dev` on 127.0.0.1 with a persistent local instance in .titan/dagster
   titan health JSON health of the warehouse; exit 0 ok, 1 stale data, 2 unreachable or
                not migrated
   titan serve  the read-only HTTP API (JSON) on 127.0.0.1:8000: /health, /signals,
@@ -11,11 +12,12 @@
   titan report S  the latest backtest report of strategy S (an HTML file)
   titan list-data  what the warehouse holds per exchange, symbol and timeframe (table,
                JSON or CSV)
+  titan export DIR  candles to Parquet, Feather or CSV files, exact decimals or --float
 """
 
 import argparse
 
-from titan_dagster.cli import list_data
+from titan_dagster.cli import export, list_data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="open a strategy's latest backtest report")
     report.add_argument("strategy", help="a name under strategies: in titan.yaml")
     list_data.add_parser(commands)
-    commands.add_parser("dev", help="dagster dev with a persistent local instance; other "
-                        "options go to dagster dev (e.g. -p 3001)")
+    export.add_parser(commands)
+    commands.add_parser("dev", help="dg dev with a persistent local instance; other "
+                        "options go to dg dev (e.g. -p 3001)")
     args, dagster_args = parser.parse_known_args(argv)
     if dagster_args and args.command != "dev":
         parser.error(f"unrecognized arguments: {' '.join(dagster_args)}")
@@ -49,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         from titan_dagster.cli.report import open_report
 
         return open_report(args.strategy)
+    if args.command == "export":
+        return export.export(args)
     if args.command == "list-data":
         return list_data.list_data(args.format, args.exchange, args.symbol)
     if args.command == "demo":
