@@ -38,7 +38,10 @@ def requested(result) -> dict:
 
 
 def test_today_runs_once_per_close_after_the_refresh_stored_candles(sqlite_url):
-    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    # Yesterday's 10:00, so every evaluation below is in the past, as the events it reads
+    # are: with a 10:00 still to come, the test failed every night before 10:00 UTC.
+    today = (datetime.now(UTC) - timedelta(days=1)).replace(hour=10, minute=0, second=0,
+                                                            microsecond=0)
     day = today.date().isoformat()
     strategy = StrategySettings(**{**STRATEGY.__dict__, "symbols": ("BTC/USDT",)})
     assets = build_strategy_assets(strategy, daily_partitions(today.date() - timedelta(30)))
@@ -88,7 +91,10 @@ def test_a_1m_strategy_runs_after_every_close_even_when_its_last_run_ends_at_a_c
     """The sensor ticks every 30 s: a live run requested in the second half of a minute
     ends before the next close but is seen (newly updated) at the same evaluation as that
     close's cron tick. That must not use up the close."""
-    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    # Yesterday's 10:00, so every evaluation below is in the past, as the events it reads
+    # are: with a 10:00 still to come, the test failed every night before 10:00 UTC.
+    today = (datetime.now(UTC) - timedelta(days=1)).replace(hour=10, minute=0, second=0,
+                                                            microsecond=0)
     day = today.date().isoformat()
     strategy = StrategySettings(**{**STRATEGY.__dict__, "symbols": ("BTC/USDT",),
                                    "timeframe": "1m"})
