@@ -7,8 +7,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from titan_dagster.timeframes import to_datetime
 from titan_dagster.warehouse import Warehouse, masked
 from titan_dagster.warehouse.batch import Batch
+from titan_dagster.warehouse.candle_slices import SLICE_CANDLES
 from titan_dagster.warehouse.database import DatabaseUrlError, parse_database_url
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00Z
@@ -79,6 +81,60 @@ def test_reads_are_bounded_by_time_and_key(warehouse):
                                   datetime(2024, 1, 2, tzinfo=UTC))
     assert summary["1h"].candles == 24
     assert (summary["1h"].first_ms, summary["1h"].last_ms) == (T0, T0 + 23 * 3_600_000)
+
+
+def test_a_read_spanning_several_slices_returns_each_candle_once_oldest_first(warehouse):
+    """Reads are fetched in slices of SLICE_CANDLES slots: candles on either side of a
+    slice's edge, and the last one, must each come back once."""
+    m = 60_000
+    edge = T0 + SLICE_CANDLES * m
+    opens = [T0, edge - m, edge, edge + m, T0 + 2 * SLICE_CANDLES * m, T0 + 2_345_678 * m]
+    key = ("binance", "BTC/USDT", "1m")
+    warehouse.write(*key, Batch([(ts, "1", "2", "0.5", str(i), "9") for i, ts in
+                                 enumerate(opens)], open_candles=[(opens[-1] + m, "1", "1",
+                                                                   "1", "1", "1")]))
+
+    def stored(**bounds) -> list[int]:
+        frame = warehouse.read_candles(*key, **bounds)
+        assert list(frame["close"]) == [Decimal(opens.index(ts)) for ts in
+                                        frame["ts"].astype("int64") // 1_000_000]
+        return list(frame["ts"].astype("int64") // 1_000_000)
+
+    assert stored() == opens
+    assert stored(start=datetime(2023, 1, 1, tzinfo=UTC),
+                  end=datetime(2030, 1, 1, tzinfo=UTC)) == opens
+    assert stored(start=to_datetime(edge)) == opens[2:]
+    assert stored(end=to_datetime(edge)) == opens[:2]
+    with_open = warehouse.read_candles(*key, include_open=True)
+    assert list(with_open["closed"]) == [True] * len(opens) + [False]
+
+
+def test_reads_return_decimals_of_the_stored_text_and_none_for_no_volume(warehouse):
+    """Prices repeat and volumes do not: both kinds of column, with and without NULLs, read
+    back as the Decimal of the stored text (None where NULL), or float64 (NaN)."""
+    volumes = [None if i % 3 == 0 else f"{i}.{i:04}" for i in range(1500)]
+    candles = [(T0 + i * H, "0.00001234", "1.5", "0.00001", str(i % 7), volumes[i])
+               for i in range(1500)]
+    warehouse.write(*KEY, Batch(candles))
+
+    frame = warehouse.read_candles(*KEY)
+    assert [str(v) if v is not None else None for v in frame["volume"]] == volumes
+    assert list(frame["open"]) == [Decimal("0.00001234")] * 1500
+    assert str(frame["open"].iloc[0]) == "0.00001234"
+    assert list(frame["close"]) == [Decimal(i % 7) for i in range(1500)]
+    assert frame["ts"].dt.tz is not None and frame["ts"].iloc[-1] == to_datetime(
+        T0 + 1499 * H)
+    floats = warehouse.read_candles(*KEY, exact=False)
+    assert floats["open"].dtype == "float64" and floats["open"].iloc[0] == 0.00001234
+    assert floats["volume"].isna().sum() == 500
+
+
+def test_an_empty_read_has_the_columns_and_types_of_a_full_one(warehouse):
+    exact = warehouse.read_candles(*KEY, include_open=True)
+    assert list(exact.columns) == ["ts", "open", "high", "low", "close", "volume", "closed"]
+    assert (str(exact["ts"].dtype), exact["open"].dtype, exact["closed"].dtype) == (
+        "datetime64[ns, UTC]", object, bool)
+    assert warehouse.read_candles(*KEY, exact=False)["volume"].dtype == "float64"
 
 
 def test_a_batch_overlapping_stored_candles_updates_them_and_adds_the_rest(warehouse):

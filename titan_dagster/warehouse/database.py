@@ -47,8 +47,9 @@ def create_warehouse_engine(url: URL) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 60})
         sa.event.listen(engine, "connect", _tune_sqlite)
         return engine
+    # Bulk reads take timestamps as text (candle_text_sql): ISO, whatever the server's default.
     return sa.create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True,
-                            connect_args={"options": "-c timezone=UTC"})
+                            connect_args={"options": "-c timezone=UTC -c datestyle=ISO"})
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:

@@ -2,19 +2,30 @@
 are complete, read candles back exactly."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from functools import partial
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from titan_dagster.calendars import calendar_of
 from titan_dagster.ingest.candles import VALUE_COLUMNS
 from titan_dagster.timeframes import timeframe_ms, to_datetime, to_ms
 from titan_dagster.warehouse.batch import Batch
+from titan_dagster.warehouse.candle_arrow import parse_candles
+from titan_dagster.warehouse.candle_frame import candle_frame, frame_columns, value_type
+from titan_dagster.warehouse.candle_slices import (
+    READERS,
+    SLICE_CANDLES,
+    in_order,
+    slice_bounds,
+)
+from titan_dagster.warehouse.candle_text_sql import candle_text_sql
 from titan_dagster.warehouse.database import (
     create_warehouse_engine,
     default_database_url,
@@ -24,7 +35,6 @@ from titan_dagster.warehouse.database import (
 from titan_dagster.warehouse.gap_sql import gaps_between_candles
 from titan_dagster.warehouse.migrations import apply_migrations
 from titan_dagster.warehouse.outlier_sql import price_outliers_sql
-from titan_dagster.warehouse.postgres_reader import read_postgres
 from titan_dagster.warehouse.postgres_writer import write_postgres
 from titan_dagster.warehouse.reconnect import reconnecting, transient
 from titan_dagster.warehouse.sqlite_time import iso_from_ms, stored_ms
@@ -267,7 +277,6 @@ class Warehouse:
             return conn.execute(query, {"s": source, "d": self._day(day),
                                         "limit": limit}).first() is not None
 
-    @reconnecting
     def read_candles(self, exchange: str, symbol: str, timeframe: str,
                      start: datetime | None = None, end: datetime | None = None,
                      include_open: bool = False, exact: bool = True) -> pd.DataFrame:
@@ -275,27 +284,65 @@ class Warehouse:
         timestamps and prices and volumes as exact Decimal values (float64 with
         `exact=False`, several times faster for analytics). With `include_open`, the
         still-open candle too, and a boolean `closed` column."""
-        if self.backend == "postgresql":
-            clauses, params = self._key_filter(exchange, symbol, timeframe, start, end,
-                                               closed_only=not include_open,
-                                               placeholder="%({})s")
-            with self._raw() as conn:
-                return read_postgres(conn, clauses, params, include_open, exact)
+        slices = self.candle_tables(exchange, symbol, timeframe, start, end, include_open,
+                                    [value_type(exact)] * len(VALUE_COLUMNS),
+                                    convert=partial(frame_columns, exact=exact))
+        return candle_frame(list(slices), include_open, exact)
+
+    def candle_tables(self, exchange: str, symbol: str, timeframe: str,
+                      start: datetime | None, end: datetime | None, include_open: bool,
+                      value_types: list[pa.DataType],
+                      convert: Callable[[pa.Table], Any] = lambda table: table) -> Iterator:
+        """The candles of read_candles as Arrow tables (see candle_arrow.parse_candles for
+        their columns, `value_types` for open..volume), one per time slice holding any,
+        oldest first, each passed through `convert` in the thread that fetched it."""
+        def fetch(bounds: tuple[int, int]):
+            text = self._candle_text(exchange, symbol, timeframe, *bounds, include_open)
+            return None if text is None else convert(parse_candles(text, value_types,
+                                                                   include_open))
+
+        step = timeframe_ms(timeframe)
+        if start is not None and end is not None \
+                and to_ms(end) - to_ms(start) <= SLICE_CANDLES * step:
+            slices = [(to_ms(start), to_ms(end))]  # one query: most reads are this small
+        else:
+            span = self._candle_span(exchange, symbol, timeframe, start, end, include_open)
+            slices = [] if span is None else slice_bounds(*span, step)
+        readers = READERS if self.backend == "postgresql" else 1
+        for part in in_order(fetch, slices, readers):
+            if part is not None:
+                yield part
+
+    @reconnecting
+    def _candle_span(self, exchange: str, symbol: str, timeframe: str,
+                     start: datetime | None, end: datetime | None,
+                     include_open: bool) -> tuple[int, int] | None:
+        """The first and last open time (ms) of the candles a read selects."""
         clauses, params = self._key_filter(exchange, symbol, timeframe, start, end,
                                            closed_only=not include_open)
-        extra = ", closed" if include_open else ""
-        query = sa.text(f"SELECT ts, open, high, low, close, volume{extra} FROM ohlcv "
-                        f"WHERE {clauses} ORDER BY ts")
         with self.engine.connect() as conn:
-            rows = conn.execute(query, params).all()
-        frame = pd.DataFrame(rows, columns=["ts", *VALUE_COLUMNS, *(["closed"] if extra else [])])
-        if include_open:
-            frame["closed"] = frame["closed"].astype(bool)
-        frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
-        for column in VALUE_COLUMNS:
-            frame[column] = frame[column].map(Decimal, na_action="ignore") if exact \
-                else pd.to_numeric(frame[column]).astype("float64")
-        return frame
+            first, last = conn.execute(sa.text(f"SELECT min(ts), max(ts) FROM ohlcv "
+                                               f"WHERE {clauses}"), params).one()
+        return None if first is None else (self._ms(first), self._ms(last))
+
+    @reconnecting
+    def _candle_text(self, exchange: str, symbol: str, timeframe: str, start_ms: int,
+                     end_ms: int, include_open: bool) -> bytes | None:
+        """One slice as candle_text_sql's lines, None if it holds no candle."""
+        bounds = to_datetime(start_ms), to_datetime(end_ms)
+        if self.backend == "postgresql":
+            clauses, params = self._key_filter(exchange, symbol, timeframe, *bounds,
+                                               closed_only=not include_open,
+                                               placeholder="%({})s")
+            query = candle_text_sql(self.backend, clauses, include_open)
+            # Binary results: the bytea arrives as it is, not hex-encoded and decoded.
+            with self._raw() as conn, conn.cursor(binary=True) as cur:
+                return cur.execute(query, params).fetchone()[0]
+        clauses, params = self._key_filter(exchange, symbol, timeframe, *bounds,
+                                           closed_only=not include_open)
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(candle_text_sql(self.backend, clauses, include_open)),
+                                params).scalar()
 
     @reconnecting
     def summarize(self, exchange: str, symbol: str, start: datetime,
