@@ -1,6 +1,7 @@
-"""`titan export` (issue 16): one symbol's 1m candles from PostgreSQL to Parquet with exact
-decimal128 columns, over 1 and 3 years: wall time, candles per second and peak RSS, which
-must stay flat as the range grows (the export streams in batches).
+"""Reading and exporting one symbol's 1m candles from PostgreSQL (issue 16): a year read by
+Warehouse.read_candles with exact Decimal values and with float64 (best and worst of 3;
+target < 1 s), then `titan export` to Parquet over 1 and 3 years: wall time, candles per
+second and peak RSS, which must stay flat as the range grows (the export streams).
 
     uv run python bench/export.py             # 3 years stored, exports of 1 and 3 years
     uv run python bench/export.py --float     # the same with float64 columns
@@ -11,7 +12,8 @@ import argparse
 import os
 import sys
 import tempfile
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,6 +47,24 @@ def stock(url: str) -> int:
     return written
 
 
+def read_year(url: str) -> None:
+    store = Warehouse(url)
+    start = datetime(FIRST.year, 1, 1, tzinfo=UTC)
+    end = start.replace(year=start.year + 1)
+    print("| read 1 year of 1m (read_candles) | candles | best s | worst s |")
+    print("|---|---|---|---|")
+    for exact in (True, False):
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            frame = store.read_candles("binance", "BTC/USDT", "1m", start, end, exact=exact)
+            timings.append(time.perf_counter() - started)
+        assert len(frame) == 525_600, len(frame)
+        print(f"| {'exact Decimal values' if exact else 'float64 (exact=False)'} | "
+              f"{len(frame):,} | {min(timings):.2f} | {max(timings):.2f} |")
+    store.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,10 +73,11 @@ def main() -> int:
                         help="export the database an earlier run of this bench stored")
     args = parser.parse_args()
     if args.reuse:
-        url = "postgresql+psycopg://postgres@127.0.0.1:5432/titan_bench_export"
+        url = "postgresql+psycopg://postgres@127.0.0.1:5432/titan_bench_read_export"
     else:
-        url = fresh_database("titan_bench_export")
+        url = fresh_database("titan_bench_read_export")
         print(f"stored {stock(url):,} candles of BTC/USDT 1m from {FIRST}")
+    read_year(url)
     env = {**os.environ, "TITAN_DATABASE_URL": url}
     print("| export | candles | wall s | candles/s | peak RSS MB | file MB |")
     print("|---|---|---|---|---|---|")
