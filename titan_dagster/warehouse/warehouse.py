@@ -317,12 +317,15 @@ class Warehouse:
     def _candle_span(self, exchange: str, symbol: str, timeframe: str,
                      start: datetime | None, end: datetime | None,
                      include_open: bool) -> tuple[int, int] | None:
-        """The first and last open time (ms) of the candles a read selects."""
+        """The first and last open time (ms) of the candles a read selects. Two index
+        probes, whatever the statistics: without them (a table just filled) PostgreSQL
+        plans min(ts), max(ts) as a scan of the whole range."""
         clauses, params = self._key_filter(exchange, symbol, timeframe, start, end,
                                            closed_only=not include_open)
+        edge = f"SELECT ts FROM ohlcv WHERE {clauses} ORDER BY ts {{}} LIMIT 1"
         with self.engine.connect() as conn:
-            first, last = conn.execute(sa.text(f"SELECT min(ts), max(ts) FROM ohlcv "
-                                               f"WHERE {clauses}"), params).one()
+            first, last = conn.execute(sa.text(f"SELECT ({edge.format('ASC')}), "
+                                               f"({edge.format('DESC')})"), params).one()
         return None if first is None else (self._ms(first), self._ms(last))
 
     @reconnecting
