@@ -41,18 +41,21 @@ def parse_candles(text: bytes, value_types: Sequence[pa.DataType],
     return table.combine_chunks()
 
 
-def decimal_objects(texts: pa.ChunkedArray) -> np.ndarray:
-    """An object array of Decimal(text) per value, None where NULL. Where texts repeat
-    (prices: a close is mostly the next open) one Decimal is built per distinct text; where
-    they hardly do (volumes) hashing them all would cost more than it saves."""
-    sample = texts.slice(0, 1000)
+def decimal_objects(columns: Sequence[pa.Array]) -> list[np.ndarray]:
+    """Per column, an object array of Decimal(text) per value, None where NULL. Where texts
+    repeat, one Decimal is built per distinct text across all the columns given together
+    (prices: a close is mostly the next open, and every price is some other column's too);
+    where they hardly do (volumes) hashing them all would cost more than it saves."""
+    joined = pa.chunked_array(columns, type=pa.string())
+    sample = columns[0].slice(0, 1000)
     if len(pc.unique(sample)) * 2 <= len(sample):
-        encoded = texts.combine_chunks().dictionary_encode()
+        encoded = joined.combine_chunks().dictionary_encode()
         distinct = np.append(_decimals(encoded.dictionary), None)  # the last stands for NULL
-        return distinct[encoded.indices.fill_null(len(distinct) - 1).to_numpy()]
-    values = np.full(len(texts), None, dtype=object)
-    values[texts.is_valid().to_numpy(zero_copy_only=False)] = _decimals(texts.drop_null())
-    return values
+        values = distinct[encoded.indices.fill_null(len(distinct) - 1).to_numpy()]
+    else:
+        values = np.full(len(joined), None, dtype=object)
+        values[joined.is_valid().to_numpy(zero_copy_only=False)] = _decimals(joined.drop_null())
+    return np.split(values, np.cumsum([len(column) for column in columns])[:-1])
 
 
 def _decimals(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -9,6 +9,8 @@ import pyarrow as pa
 from titan_dagster.ingest.candles import VALUE_COLUMNS
 from titan_dagster.warehouse.candle_arrow import decimal_objects
 
+PRICE_COLUMNS = ("open", "high", "low", "close")
+
 
 def value_type(exact: bool) -> pa.DataType:
     return pa.string() if exact else pa.float64()
@@ -17,8 +19,12 @@ def value_type(exact: bool) -> pa.DataType:
 def frame_columns(table: pa.Table, exact: bool) -> dict[str, np.ndarray]:
     """One slice's columns as numpy arrays; run in the thread that fetched the slice."""
     columns = {"ts": table["ts"].cast(pa.int64()).to_numpy()}
-    for name in VALUE_COLUMNS:
-        columns[name] = decimal_objects(table[name]) if exact else table[name].to_numpy()
+    if exact:  # the prices share their texts; the volumes are their own
+        for names in (PRICE_COLUMNS, ("volume",)):
+            arrays = decimal_objects([table[name].combine_chunks() for name in names])
+            columns.update(zip(names, arrays, strict=True))
+    else:
+        columns.update((name, table[name].to_numpy()) for name in VALUE_COLUMNS)
     if "closed" in table.column_names:
         columns["closed"] = table["closed"].to_numpy()
     return columns
