@@ -1,7 +1,8 @@
-"""Reading and exporting one symbol's 1m candles from PostgreSQL (issue 16): a year read by
-Warehouse.read_candles with exact Decimal values and with float64 (best and worst of 3;
-target < 1 s), then `titan export` to Parquet over 1 and 3 years: wall time, candles per
-second and peak RSS, which must stay flat as the range grows (the export streams).
+"""Reading and exporting one symbol's 1m candles from PostgreSQL (issue 16): the last year
+read by Warehouse.read_candles with exact Decimal values and with float64 (bench/run.py's
+read scenario: best and worst of 3, target < 1 s), then `titan export` to Parquet over 1
+and 3 years: wall time, candles per second and peak RSS, which must stay flat as the range
+grows (the export streams).
 
     uv run python bench/export.py             # 3 years stored, exports of 1 and 3 years
     uv run python bench/export.py --float     # the same with float64 columns
@@ -12,13 +13,13 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import fresh_database, run_measured  # noqa: E402
+from bench.scenarios import read_year  # noqa: E402
 from titan_dagster.emulator.candles import klines  # noqa: E402
 from titan_dagster.quality.validation import check_rows  # noqa: E402
 from titan_dagster.timeframes import DAY_MS, day_start_ms  # noqa: E402
@@ -47,24 +48,6 @@ def stock(url: str) -> int:
     return written
 
 
-def read_year(url: str) -> None:
-    store = Warehouse(url)
-    start = datetime(FIRST.year, 1, 1, tzinfo=UTC)
-    end = start.replace(year=start.year + 1)
-    print("| read 1 year of 1m (read_candles) | candles | best s | worst s |")
-    print("|---|---|---|---|")
-    for exact in (True, False):
-        timings = []
-        for _ in range(3):
-            started = time.perf_counter()
-            frame = store.read_candles("binance", "BTC/USDT", "1m", start, end, exact=exact)
-            timings.append(time.perf_counter() - started)
-        assert len(frame) == 525_600, len(frame)
-        print(f"| {'exact Decimal values' if exact else 'float64 (exact=False)'} | "
-              f"{len(frame):,} | {min(timings):.2f} | {max(timings):.2f} |")
-    store.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,7 +60,9 @@ def main() -> int:
     else:
         url = fresh_database("titan_bench_read_export")
         print(f"stored {stock(url):,} candles of BTC/USDT 1m from {FIRST}")
-    read_year(url)
+    print("| read (Warehouse.read_candles) | target | measured | met |\n|---|---|---|---|")
+    for row in read_year(url):  # the last stored year: 2023
+        print(f"| {row.scenario} | {row.target} | {row.measured} | {'yes' if row.met else 'no'} |")
     env = {**os.environ, "TITAN_DATABASE_URL": url}
     print("| export | candles | wall s | candles/s | peak RSS MB | file MB |")
     print("|---|---|---|---|---|---|")
