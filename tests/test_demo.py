@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from titan_dagster.cli import main
 from titan_dagster.cli.run_failure import failure_line
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,3 +116,15 @@ def test_a_command_that_failed_before_any_run_ends_with_its_last_log_line(tmp_pa
                    "titan_dagster.config.loader.ConfigError: titan.yaml: start: bad\n\n")
     assert failure_line(tmp_path, log) == \
         "titan_dagster.config.loader.ConfigError: titan.yaml: start: bad"
+
+
+def test_a_config_without_binance_is_one_line_naming_the_field(tmp_path, monkeypatch, capsys):
+    config = tmp_path / "titan.yaml"
+    config.write_text("start: 2024-01-01\nexchanges:\n  okx:\n    symbols: [BTC/USDT]\n"
+                      "    timeframes: [1h]\n")
+    monkeypatch.setenv("TITAN_CONFIG", str(config))
+    monkeypatch.setenv("TITAN_STATE_DIR", str(tmp_path / "state"))
+    assert main(["demo", "--days", "2"]) == 2
+    assert capsys.readouterr().err == \
+        f"titan demo: {config}: exchanges.binance: the demo backfills the Binance symbols " \
+        "configured there; add some\n"

@@ -27,13 +27,20 @@ SELECTION = "key:ohlcv/* or key:signals/* or key:outcomes/* or key:backtests/*"
 
 
 def run_demo(days: int) -> int:
-    from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator, TwelveDataEmulator
-
     try:
-        config = load_config(config_path())
-    except ConfigError as error:
+        return _run_demo(days)
+    except ConfigError as error:  # the user's titan.yaml, or the demo's copy of it
         print(f"titan demo: {error}", file=sys.stderr)
         return 2
+
+
+def _run_demo(days: int) -> int:
+    from titan_dagster.emulator import DEFAULT_LISTINGS, BinanceEmulator, TwelveDataEmulator
+
+    config = load_config(config_path())
+    if not any(exchange.name == "binance" for exchange in config.exchanges):
+        raise ConfigError(config.path, "exchanges.binance",
+                          "the demo backfills the Binance symbols configured there; add some")
     binance = config.exchange("binance")
     last = datetime.now(UTC).date() - timedelta(days=1)
     first = last - timedelta(days=days - 1)
@@ -55,12 +62,7 @@ def run_demo(days: int) -> int:
                                "credits_per_day": 100_000, "api_url": twelvedata.base_url}},
             **({"strategies": strategies} if strategies else {}),
         }, sort_keys=False))
-        try:
-            plan_config = load_config(demo_config)
-        except ConfigError as error:
-            print(f"titan demo: {error}", file=sys.stderr)
-            return 2
-        plan = DemoPlan.of(plan_config, first, last)
+        plan = DemoPlan.of(load_config(demo_config), first, last)
         home = local_instance(state_dir("demo-dagster"))
         env = {**with_bookkeeping_settings(), "TITAN_CONFIG": str(demo_config),
                "TITAN_DATABASE_URL": f"sqlite:///{database}", "TITAN_STATE_DIR": str(state_dir()),
