@@ -2,6 +2,8 @@
 PATH, from the repo root; what it prints, and that the summary tells what the warehouse
 holds."""
 
+import csv
+import io
 import json
 import os
 import re
@@ -11,11 +13,15 @@ import sysconfig
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pandas as pd
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
 from titan_dagster.cli import main
 from titan_dagster.cli.run_failure import failure_line
+from titan_dagster.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 DAYS = 3
@@ -75,15 +81,18 @@ def test_the_summary_counts_what_the_warehouse_holds(demo):
     assert all(Path(path).is_file() for _, path in reports)
 
 
+def titan(database: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "titan_dagster.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TITAN_DATABASE_URL": f"sqlite:///{database}"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @pytest.mark.slow
 def test_list_data_on_the_demo_warehouse_counts_what_sql_counts(demo):
     _, state = demo
     database = state / "demo.db"
-    listed = subprocess.run([sys.executable, "-m", "titan_dagster.cli", "list-data", "--format",
-                             "json"], cwd=REPO, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "TITAN_DATABASE_URL": f"sqlite:///{database}"})
-    assert listed.returncode == 0, listed.stderr
-    rows = {(r["exchange"], r["symbol"], r["timeframe"]): r for r in json.loads(listed.stdout)}
     with sa.create_engine(f"sqlite:///{database}").connect() as conn:
         candles = {(e, s, tf): n for e, s, tf, n in conn.exec_driver_sql(
             "SELECT exchange, symbol, timeframe, count(*) FROM ohlcv WHERE closed "
@@ -91,10 +100,35 @@ def test_list_data_on_the_demo_warehouse_counts_what_sql_counts(demo):
         days = {(e, s, tf): n for e, s, tf, n in conn.exec_driver_sql(
             "SELECT exchange, symbol, timeframe, count(*) FROM ohlcv_complete_days "
             "GROUP BY exchange, symbol, timeframe")}
-    assert len(rows) == 2 * 20 + 2 * 2  # 20 pairs and 2 Twelve Data symbols, 2 timeframes
+    assert len(candles) == 2 * 20 + 2 * 2  # 20 pairs and 2 Twelve Data symbols, 2 timeframes
+    rows = {(r["exchange"], r["symbol"], r["timeframe"]): r
+            for r in json.loads(titan(database, "list-data", "--format", "json"))}
     assert {key: row["candles"] for key, row in rows.items()} == candles
     assert {key: row["complete_days"] for key, row in rows.items()} == days
     assert all(row["missing"] == 0 and row["quarantined"] == 0 for row in rows.values())
+    listed = csv.DictReader(io.StringIO(titan(database, "list-data", "--format", "csv")))
+    assert {(r["exchange"], r["symbol"], r["timeframe"]): int(r["candles"])
+            for r in listed} == candles
+    table = titan(database, "list-data").splitlines()[2:]  # header, rule
+    assert {tuple(line.split()[:3]) for line in table} == set(candles)
+
+
+@pytest.mark.slow
+def test_the_demo_warehouse_exports_to_parquet_that_reads_back_exactly(demo, tmp_path):
+    _, state = demo
+    database = state / "demo.db"
+    titan(database, "export", str(tmp_path), "--symbol", "BTC/USDT", "--symbol", "XAU/USD")
+    store = Warehouse(f"sqlite:///{database}")
+    for exchange, symbol, tf in (("binance", "BTC/USDT", "1h"), ("twelvedata", "XAU/USD", "1h")):
+        path = tmp_path / exchange / symbol.replace("/", "_") / f"{tf}.parquet"
+        expected = store.read_candles(exchange, symbol, tf)
+        assert len(expected) > 0
+        assert pd.read_parquet(path)["close"].tolist() == expected["close"].tolist()
+        assert pl.read_parquet(path)["open"].to_list() == expected["open"].tolist()
+        ducked = duckdb.sql(f"SELECT ts, high FROM '{path}' ORDER BY ts").fetchall()
+        assert [high for _, high in ducked] == expected["high"].tolist()
+        assert [ts for ts, _ in ducked] == [t.to_pydatetime() for t in expected["ts"]]
+    store.dispose()
 
 
 def test_a_failed_run_ends_with_the_error_of_its_step(tmp_path):
