@@ -28,6 +28,12 @@ def two_years() -> tuple[date, date]:
     return yesterday - timedelta(days=729), yesterday
 
 
+def last_weekday() -> date:
+    """Yesterday, or the Friday before it at a weekend: the last closed day forex traded."""
+    yesterday = two_years()[1]
+    return yesterday - timedelta(days=max(0, yesterday.weekday() - 4))
+
+
 def emulator(**options) -> TwelveDataEmulator:
     first, _ = two_years()
     options.setdefault("intraday_from", (first - timedelta(days=60)).isoformat())

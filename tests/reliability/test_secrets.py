@@ -18,7 +18,7 @@ from tests.twelvedata import KEY_ENV as TWELVEDATA_KEY_ENV
 from tests.twelvedata import emulator as twelvedata_emulator
 from tests.twelvedata import run as run_twelvedata
 from tests.twelvedata import settings as twelvedata_settings
-from tests.twelvedata import two_years
+from tests.twelvedata import last_weekday
 from titan_dagster.emulator import Fault
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.errors import ExchangeAccessError
@@ -106,7 +106,7 @@ def test_the_twelvedata_key_goes_in_the_header_from_the_environment_only(sqlite_
     store = Warehouse(sqlite_url)
     store.migrate()
     monkeypatch.setenv(TWELVEDATA_KEY_ENV, TWELVEDATA_KEY)
-    day = two_years()[1]
+    day = last_weekday()  # a weekend day holds no forex candle to prove the key by
     with twelvedata_emulator() as emu:
         outcomes, _ = run_twelvedata(twelvedata_settings(emu, ["EUR/USD"], ["1h"]), store,
                                      day, day)
