@@ -89,7 +89,10 @@ def assert_next_run_converges(figures: Figures, warehouse: Warehouse, emulator: 
     emulator.clear_requests()
     next_run()
     for symbol in symbols:
-        assert emulator.count(symbol=symbol) == minimum_pages(unfinished[symbol], timeframe)
+        asked = [r.params.get("startTime") for r in emulator.requests if r.symbol == symbol]
+        repeated = sorted({start for start in asked if asked.count(start) > 1})
+        assert emulator.count(symbol=symbol) == minimum_pages(unfinished[symbol], timeframe), \
+            f"{symbol}: pages asked more than once, by startTime: {repeated}"
     figures.take_requests(emulator)
     figures.compare(warehouse, emulator, symbols, timeframe, day_start_ms(first),
                     day_start_ms(last) + DAY_MS)
