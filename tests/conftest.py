@@ -11,6 +11,7 @@ from datetime import date
 import psycopg
 import pytest
 
+from tests.private_pg import PrivateCluster, private_cluster
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.emulator import BinanceEmulator
 from titan_dagster.exchange.client import ExchangeClient
@@ -42,6 +43,13 @@ def pg_url():
     """A fresh, empty PostgreSQL database for one test."""
     with fresh_pg_database() as url:
         yield url
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of the test's own, to stop and start at will."""
+    with private_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ import pytest
 import yaml
 
 from tests.conftest import backfill_outcomes, fresh_pg_database
+from tests.private_pg import free_port
 from titan_dagster.config import load_config
 from titan_dagster.config.model import ExchangeSettings
 from titan_dagster.config.strategies import StrategySettings
@@ -273,12 +273,6 @@ class Deployment:
     api: subprocess.Popen | None = None
     api_url: str | None = None
     watch: SignalWatch | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -159,7 +159,8 @@ def test_a_concurrent_writer_storing_the_same_candles_first_loses_nothing(pg_url
     writer.start()
     # The COPY waits on the other transaction's uncommitted row before it can fail.
     while not other.execute("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a "
-                            "USING (pid) WHERE NOT l.granted").fetchone()[0]:
+                            "USING (pid) WHERE NOT l.granted "
+                            "AND a.datname = current_database()").fetchone()[0]:
         pass
     other.commit()
     writer.join()

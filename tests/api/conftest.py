@@ -2,11 +2,7 @@
 warehouse filled through the project's own writers (Warehouse.write, SignalStore) and, for
 strategy_performance, plain SQL. Nothing here leaves 127.0.0.1."""
 
-import glob
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 import sqlalchemy as sa
@@ -209,12 +204,6 @@ def answers(url: str, deadline_s: float = 20.0) -> None:
             time.sleep(0.02)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serving(config: TitanConfig, database_url: str, token: str | None = None) -> Iterator[str]:
     """The API on a free 127.0.0.1 port, in a thread; yields its base URL."""
@@ -270,50 +259,3 @@ def walk(base: str, path: str, key: str, **params) -> list[list]:
         if body["next"] is None:
             return pages
         response = requests.get(f"{base}{body['next']}", timeout=10)
-
-
-class PrivateCluster:
-    """A PostgreSQL cluster of a test's own, to stop and start without disturbing the
-    shared server the other tests use. initdb will not run as root: the postgres user runs
-    it, in a directory it owns."""
-
-    def __init__(self, root: Path):
-        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
-                          key=lambda p: int(Path(p).parent.name))
-        self.bin = Path(binaries[-1])
-        self.root, self.data, self.port = root, root / "data", free_port()
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/titan"
-
-    def create(self) -> None:
-        self._as_postgres(self.bin / "initdb", "-D", self.data, "-A", "trust", "-U",
-                          "postgres", "--no-sync")
-        self.start()
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres",
-                             autocommit=True) as admin:
-            admin.execute("CREATE DATABASE titan")
-
-    def start(self) -> None:
-        self._as_postgres(self.bin / "pg_ctl", "-D", self.data, "-l", self.root / "log",
-                          "-w", "-o", f"-p {self.port} -k {self.root} "
-                          "-c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
-    def stop(self, check: bool = True) -> None:
-        self._as_postgres(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop",
-                          check=check)
-
-    def _as_postgres(self, *command, check: bool = True) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *map(str, command)], check=check,
-                       capture_output=True, timeout=120)
-
-
-@pytest.fixture
-def private_pg() -> Iterator[PrivateCluster]:
-    root = Path(tempfile.mkdtemp(prefix="titan-pg-"))
-    shutil.chown(root, "postgres", "postgres")
-    cluster = PrivateCluster(root)
-    try:
-        cluster.create()
-        yield cluster
-    finally:
-        cluster.stop(check=False)
-        shutil.rmtree(root, ignore_errors=True)

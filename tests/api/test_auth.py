@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.api.conftest import answers, free_port, prepare, serving, write_config
+from tests.api.conftest import answers, prepare, serving, write_config
+from tests.private_pg import free_port
 from titan_dagster.api.auth import is_loopback
 from titan_dagster.config import load_config
 

@@ -3,15 +3,14 @@ with backoff); a long one fails the run cleanly, naming the warehouse, and the n
 completes. A day is never recorded complete without its candles."""
 
 import logging
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.conftest import PG_SERVER, run_backfill
+from tests.conftest import run_backfill
+from tests.private_pg import PrivateCluster
 from tests.reliability.conftest import (
     END,
     FIRST,
@@ -25,29 +24,13 @@ from tests.reliability.conftest import (
 from titan_dagster.emulator import BinanceEmulator
 from titan_dagster.warehouse import Warehouse, WarehouseUnavailable
 
-CLUSTERS = sorted(Path("/etc/postgresql").glob("*/main"))
-
-pytestmark = pytest.mark.skipif(not CLUSTERS or "127.0.0.1:5432" not in PG_SERVER,
-                                reason="restarts the local PostgreSQL cluster (pg_ctlcluster)")
+# The warehouse lives in a cluster of the test's own (private_pg): the shared server stays up
+# for the tests running beside this one.
 
 
-def pg_ctl(action: str) -> None:
-    version = CLUSTERS[-1].parent.name
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-                   check=True, capture_output=True)
-
-
-def server_started_at() -> float:
-    with psycopg.connect(f"{PG_SERVER}/postgres") as conn:
+def server_started_at(cluster: PrivateCluster) -> float:
+    with psycopg.connect(f"{cluster.server}/postgres") as conn:
         return conn.execute("SELECT extract(epoch FROM pg_postmaster_start_time())").fetchone()[0]
-
-
-@pytest.fixture
-def cluster():
-    """Leaves PostgreSQL running whatever the test did to it."""
-    yield
-    if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
-        pg_ctl("start")
 
 
 def after_requests(emu: BinanceEmulator, requests: int, action) -> threading.Thread:
@@ -61,17 +44,17 @@ def after_requests(emu: BinanceEmulator, requests: int, action) -> threading.Thr
     return thread
 
 
-def test_a_restart_mid_run_is_ridden_out(pg_url, cluster, figures, caplog):
-    warehouse = Warehouse(pg_url)
+def test_a_restart_mid_run_is_ridden_out(private_pg, figures, caplog):
+    warehouse = Warehouse(private_pg.url)
     warehouse.migrate()
-    before = server_started_at()
+    before = server_started_at(private_pg)
     with exchange() as emu, \
             caplog.at_level(logging.WARNING, logger="titan_dagster.warehouse"):
-        restart = after_requests(emu, 60, lambda: pg_ctl("restart"))
+        restart = after_requests(emu, 60, private_pg.restart)
         outcomes = run_backfill(emu, warehouse, SYMBOLS, [TIMEFRAME], FIRST, LAST)
         restart.join()
 
-        assert server_started_at() > before
+        assert server_started_at(private_pg) > before
         assert "retrying" in caplog.text  # the outage was met, not missed
         assert {s: o.error for s, o in outcomes.items()} == dict.fromkeys(SYMBOLS)
         figures.take_requests(emu)
@@ -81,11 +64,11 @@ def test_a_restart_mid_run_is_ridden_out(pg_url, cluster, figures, caplog):
     warehouse.dispose()
 
 
-def test_a_long_outage_fails_cleanly_and_the_next_run_completes(pg_url, cluster, figures):
-    warehouse = Warehouse(pg_url, reconnect_timeout_s=2)
+def test_a_long_outage_fails_cleanly_and_the_next_run_completes(private_pg, figures):
+    warehouse = Warehouse(private_pg.url, reconnect_timeout_s=2)
     warehouse.migrate()
     with exchange() as emu:
-        stop = after_requests(emu, 60, lambda: pg_ctl("stop"))
+        stop = after_requests(emu, 60, private_pg.stop)
         with pytest.raises(WarehouseUnavailable) as failure:
             run_backfill(emu, warehouse, SYMBOLS, [TIMEFRAME], FIRST, LAST)
         stop.join()
@@ -94,7 +77,7 @@ def test_a_long_outage_fails_cleanly_and_the_next_run_completes(pg_url, cluster,
         assert message.startswith(f"warehouse {warehouse.display_url} unavailable for 2 s")
         assert "Connection refused" in message or "connection" in message.lower()
 
-        pg_ctl("start")
+        private_pg.start()
 
         def next_run():
             outcomes = run_backfill(emu, warehouse, SYMBOLS, [TIMEFRAME], FIRST, LAST)
