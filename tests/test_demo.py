@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +20,9 @@ import pandas as pd
 import polars as pl
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from tests.private_pg import free_port
 from titan_dagster.cli import main
 from titan_dagster.cli.run_failure import failure_line
 from titan_dagster.warehouse import Warehouse
@@ -27,15 +31,20 @@ REPO = Path(__file__).resolve().parent.parent
 DAYS = 3
 
 
+TITAN = Path(sysconfig.get_path("scripts")) / "titan"
+
+
+def newcomer_env(state: Path) -> dict[str, str]:
+    """No PATH beyond the system's: titan must find dg beside its own interpreter."""
+    return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(state)),
+            "TITAN_STATE_DIR": str(state)}
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    titan = Path(sysconfig.get_path("scripts")) / "titan"
-    # No PATH beyond the system's: the demo must find dg beside its own interpreter.
-    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(state)),
-           "TITAN_STATE_DIR": str(state)}
-    done = subprocess.run([str(titan), "demo", "--days", str(DAYS)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run([str(TITAN), "demo", "--days", str(DAYS)], cwd=REPO,
+                          env=newcomer_env(state), capture_output=True, text=True, timeout=600)
     return done, state
 
 
@@ -45,7 +54,9 @@ def test_the_demo_prints_a_few_lines_and_ends_with_the_summary(demo):
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert len(lines) <= 40, done.stdout
-    assert lines[-1].startswith("Next: `titan list-data`"), lines[-1]
+    assert lines[-4:-1] == ["Next:", "  the demo in the Dagster UI   titan dev --demo",
+                            f"  what it stored               TITAN_DATABASE_URL=sqlite:///"
+                            f"{state / 'demo.db'} titan list-data"], lines[-4:]
     assert "Telemetry" not in done.stdout + done.stderr
     assert "DEBUG" not in done.stdout  # Dagster's events went to the log file
     log = state / "demo.log"
@@ -162,3 +173,53 @@ def test_a_config_without_binance_is_one_line_naming_the_field(tmp_path, monkeyp
     assert capsys.readouterr().err == \
         f"titan demo: {config}: exchanges.binance: the demo backfills the Binance symbols " \
         "configured there; add some\n"
+
+
+def graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(f"{base}/graphql", json.dumps({"query": query}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["data"]
+
+
+@pytest.mark.slow
+def test_dev_demo_shows_the_demo_in_the_ui_with_its_emulators_serving_again(demo, tmp_path):
+    _, state = demo
+    base = f"http://127.0.0.1:{free_port()}"
+    printed = tmp_path / "stdout"
+    with printed.open("w") as stdout:
+        dev = subprocess.Popen([str(TITAN), "dev", "--demo", "-p", base.rsplit(":", 1)[1]],
+                               cwd=REPO, env=newcomer_env(state), stdout=stdout,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        give_up = time.monotonic() + 180
+        while "Dagster UI on" not in printed.read_text():
+            assert dev.poll() is None, dev.communicate()
+            assert time.monotonic() < give_up, printed.read_text()
+            time.sleep(0.2)
+        runs = graphql(base, "{ runsOrError { ... on Runs { results { status } } } }")
+        # The demo's own run, from the demo's instance.
+        assert "SUCCESS" in {run["status"] for run in runs["runsOrError"]["results"]}
+        config = yaml.safe_load((state / "demo.yaml").read_text())
+        binance = config["exchanges"]["binance"]["api_url"]
+        with urllib.request.urlopen(f"{binance}/api/v3/ping", timeout=5) as ping:
+            assert ping.status == 200  # the schedules' refresh has an exchange to ask
+    finally:
+        dev.terminate()  # as a supervisor stops it
+        _, err = dev.communicate(timeout=120)
+    assert dev.returncode == 0, err
+    assert printed.read_text().splitlines() == [
+        f"titan dev: Dagster webserver and daemon, instance {state / 'demo-dagster'}, "
+        f"the demo's: {state / 'demo.db'}", f"  Dagster log {state / 'dev.log'}",
+        f"Dagster UI on {base} (Ctrl-C stops it)", "titan dev: stopped"]
+    # dg dev took its webserver and daemon down with it.
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{base}/server_info", timeout=2)
+
+
+def test_dev_demo_before_any_demo_says_to_run_it_first(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TITAN_CONFIG", str(REPO / "titan.yaml"))
+    monkeypatch.setenv("TITAN_STATE_DIR", str(tmp_path))
+    assert main(["dev", "--demo"]) == 2
+    assert capsys.readouterr().err == \
+        f"titan dev: no demo in {tmp_path}: run `titan demo` first\n"

@@ -16,9 +16,9 @@ from tests.test_dagster_cli import REPO, materialize_command, user_env
 from tests.twelvedata import API_KEY as TWELVEDATA_KEY
 from tests.twelvedata import KEY_ENV as TWELVEDATA_KEY_ENV
 from tests.twelvedata import emulator as twelvedata_emulator
+from tests.twelvedata import last_weekday
 from tests.twelvedata import run as run_twelvedata
 from tests.twelvedata import settings as twelvedata_settings
-from tests.twelvedata import last_weekday
 from titan_dagster.emulator import Fault
 from titan_dagster.exchange.client import ExchangeClient
 from titan_dagster.exchange.errors import ExchangeAccessError

@@ -4,7 +4,8 @@
                bundled Binance and Twelve Data emulators into .titan/demo.db through
                Dagster, with the strategies' signals, outcomes and backtests, then show
                what was stored (works offline)
-  titan dev    `dg dev` on 127.0.0.1 with a persistent local instance in .titan/dagster
+  titan dev    `dg dev` on 127.0.0.1 with a persistent local instance in .titan/dagster;
+               --demo: on the demo's warehouse and runs, its emulators serving again
   titan health JSON health of the warehouse; exit 0 ok, 1 stale data, 2 unreachable or
                not migrated
   titan serve  the read-only HTTP API (JSON) on 127.0.0.1:8000: /health, /signals,
@@ -35,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("strategy", help="a name under strategies: in titan.yaml")
     list_data.add_parser(commands)
     export.add_parser(commands)
-    commands.add_parser("dev", help="dg dev with a persistent local instance; other "
-                        "options go to dg dev (e.g. -p 3001)")
+    dev = commands.add_parser("dev", help="dg dev with a persistent local instance; other "
+                              "options go to dg dev (e.g. -p 3001)")
+    dev.add_argument("--demo", action="store_true",
+                     help="on the demo's warehouse and Dagster instance (after `titan demo`), "
+                     "its emulators serving again")
     args, dagster_args = parser.parse_known_args(argv)
     if dagster_args and args.command != "dev":
         parser.error(f"unrecognized arguments: {' '.join(dagster_args)}")
@@ -62,4 +66,4 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args.days)
     from titan_dagster.cli.dev import run_dev
 
-    return run_dev(dagster_args)
+    return run_dev(dagster_args, args.demo)

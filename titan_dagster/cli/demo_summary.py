@@ -1,6 +1,7 @@
 """What the demo stored, in a few lines: candles per source and timeframe, each strategy's
 backtest metrics per symbol, where the reports are and what to try next."""
 
+import os
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -31,8 +32,12 @@ def show_summary(plan: DemoPlan, database: Path) -> None:
             print(f"  report {strategy}: {index}")
     finally:
         store.dispose()
-    print(f"\nNext: `titan list-data`, `titan dev` (the Dagster UI), or SQL: "
-          f"sqlite3 {database} \"SELECT * FROM ohlcv LIMIT 5\"")
+    titan = "uv run titan" if "UV" in os.environ else "titan"  # as the user started it
+    print(f"\nNext:\n"
+          f"  the demo in the Dagster UI   {titan} dev --demo\n"
+          f"  what it stored               TITAN_DATABASE_URL=sqlite:///{database} "
+          f"{titan} list-data\n"
+          f"  SQL                          sqlite3 {database} \"SELECT * FROM ohlcv LIMIT 5\"")
 
 
 def _candle_rows(plan: DemoPlan, store: Warehouse) -> list[list[str]]:
