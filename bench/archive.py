@@ -68,7 +68,7 @@ def warm(emulator: Emulator, symbols: list[str], first: date, last: date) -> flo
 def run(emulator: Emulator, workdir: Path, name: str, symbols: list[str], first: date,
         last: date, archives: bool, instance: str = "sqlite") -> tuple[Measured, dict]:
     """`instance`: Dagster's default SQLite storage (a fresh DAGSTER_HOME), or "postgres"
-    (the shipped dagster.yaml)."""
+    (deploy/dagster.yaml)."""
     project = make_project(workdir / name, f"archive_{name}", emulator, symbols, ["1m"], first,
                            instance, archives=archives)
     emulator.clear()

@@ -106,7 +106,7 @@ class Project:
 
 @dataclass(frozen=True)
 class InstanceSetting:
-    on_postgres: bool  # the shipped dagster.yaml (dagster-postgres), else Dagster's SQLite
+    on_postgres: bool  # deploy/dagster.yaml (dagster-postgres), else Dagster's SQLite
     env: dict[str, str]
 
 
@@ -138,7 +138,7 @@ def make_project(workdir: Path, name: str, emulator: Emulator, symbols: list[str
            "TITAN_CONFIG": str(workdir / "titan.yaml"),
            "TITAN_DATABASE_URL": fresh_database(f"titan_bench_{name}")}
     if setting.on_postgres:
-        (home / "dagster.yaml").write_text(shipped_path("dagster.yaml").read_text())
+        (home / "dagster.yaml").write_text(shipped_path("deploy/dagster.yaml").read_text())
         dagster_db = fresh_database(f"titan_bench_{name}_dagster")
         env["DAGSTER_PG_URL"] = dagster_db.replace("+psycopg", "+psycopg2")
     else:

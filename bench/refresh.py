@@ -5,7 +5,7 @@
 For each symbol count: the real refresh code path (Dagster run of today's partition with the
 in-process executor, ccxt against the project's emulator on 127.0.0.1, validation,
 PostgreSQL warehouse) timed as a subprocess like the daemon launches it, then the event-log
-rows one refresh run adds to a PostgreSQL-backed Dagster instance (the shipped dagster.yaml),
+rows one refresh run adds to a PostgreSQL-backed Dagster instance (deploy/dagster.yaml),
 extrapolated to a day of minute refreshes, and what housekeeping leaves after deleting them.
 """
 
@@ -52,7 +52,7 @@ def bench(symbols: int, runs: int) -> dict:
                                           "api_url": emu.base_url}}}))
             home = tmp / "home"
             home.mkdir()
-            shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+            shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
             env = {**os.environ, "TITAN_CONFIG": str(tmp / "titan.yaml"),
                    "TITAN_DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
                    "DAGSTER_HOME": str(home),

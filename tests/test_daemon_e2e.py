@@ -1,4 +1,4 @@
-"""The real Dagster daemon on a PostgreSQL instance (the shipped dagster.yaml), against the
+"""The real Dagster daemon on a PostgreSQL instance (deploy/dagster.yaml), against the
 emulator, with the shipped schedules and sensors on and nobody touching anything once it
 runs. One deployment (one emulator, one DAGSTER_HOME, one daemon and one `titan serve`) is
 started once for the module, and two tests check it at the same time:
@@ -316,7 +316,7 @@ def deployment(tmp_path_factory):
             **({"strategies": strategies} if strategies else {})}))
         home = tmp_path / "dagster_home"
         home.mkdir()
-        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
         env = {**os.environ, "DAGSTER_HOME": str(home), "TITAN_CONFIG": str(config),
                "TITAN_DATABASE_URL": pg_url, "TITAN_STATE_DIR": str(tmp_path / "state"),
                "DAGSTER_PG_URL": pg_url.replace("+psycopg", "+psycopg2")}

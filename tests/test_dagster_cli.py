@@ -70,11 +70,50 @@ def test_the_documented_partition_range_command_backfills_a_year(tmp_path, emula
         assert len(partitions) == 366
 
 
-def test_the_shipped_dagster_yaml_runs_on_postgresql(tmp_path, emulator, pg_url):
-    """dagster.yaml as shipped, with run and event storage in PostgreSQL."""
+def readme_dg_commands() -> list[list[str]]:
+    """The README's `dg` CLI block, each line as this environment's dg command."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("### The `dg` CLI", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line.split("#", 1)[0]) for line in block.splitlines()]
+    assert all(command[:3] == ["uv", "run", "dg"] for command in commands), commands
+    return [dg_command(*command[3:]) for command in commands]
+
+
+@pytest.mark.slow
+def test_the_readme_dg_commands_work_from_the_repo_root_with_nothing_set_up(tmp_path,
+                                                                            emulator, pg_url):
+    """As a newcomer types them: no DAGSTER_HOME, no DAGSTER_PG_URL. Dagster then reads the
+    repository's dagster.yaml and keeps runs in a temporary directory while a command runs."""
+    env = user_env(tmp_path, emulator, pg_url, ["BTC/USDT"], ["1d"])
+    for name in ("DAGSTER_HOME", "DAGSTER_PG_URL"):
+        env.pop(name, None)
+    commands = {command[1]: command for command in readme_dg_commands()}
+    assert set(commands) == {"dev", "launch", "list", "check"}
+    for name in ("launch", "list", "check"):
+        done = subprocess.run(commands[name], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, (name, done.stderr[-3000:])
+        assert "Telemetry" not in done.stdout + done.stderr, name
+        if name == "list":
+            assert "ohlcv/binance/BTC_USDT" in done.stdout
+    start, end = day_start_ms(date(2024, 1, 1)), day_start_ms(date(2024, 2, 1))
+    assert stored_rows(Warehouse(pg_url), "BTC/USDT", "1d") == \
+        truth_rows(emulator, "BTC/USDT", "1d", start, end)
+
+
+def test_deploy_dagster_yaml_is_the_root_settings_plus_postgresql_storage():
+    root = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    deploy = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
+    assert "storage" not in root  # the repository root needs no server
+    assert deploy == {"storage": {"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}},
+                      **root}
+
+
+def test_the_deploy_dagster_yaml_runs_on_postgresql(tmp_path, emulator, pg_url):
+    """deploy/dagster.yaml, with run and event storage in PostgreSQL."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     env = user_env(tmp_path, emulator, pg_url, ["BTC/USDT"], ["1h"], dagster_home=home)
     env["DAGSTER_PG_URL"] = pg_url.replace("postgresql+psycopg://", "postgresql+psycopg2://")
     done = subprocess.run(materialize_command("ohlcv/binance/BTC_USDT", "2024-01-01...2024-01-07"),

@@ -1,6 +1,6 @@
-"""The acceptance run, as a user runs it: one `dagster asset materialize` of every supported
+"""The acceptance run, as a user runs it: one `dg launch` of every supported
 exchange's assets (three symbols x {1h, 1d} over 400 days each) against each exchange's
-emulator, on the shipped PostgreSQL-backed dagster.yaml, then the same run again."""
+emulator, on the PostgreSQL-backed deploy/dagster.yaml, then the same run again."""
 
 import contextlib
 import os
@@ -38,7 +38,7 @@ def test_one_materialize_run_of_every_exchange_stores_what_each_serves(tmp_path,
                           for s, emu in zip(scenarios, emulators, strict=True)}}))
         home = tmp_path / "home"
         home.mkdir()
-        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
         env = {**os.environ, "TITAN_CONFIG": str(config), "TITAN_DATABASE_URL": pg_url,
                "DAGSTER_HOME": str(home),
                "DAGSTER_PG_URL": pg_url.replace("postgresql+psycopg://", "postgresql+psycopg2://"),

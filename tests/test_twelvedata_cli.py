@@ -1,6 +1,6 @@
-"""The Twelve Data acceptance run as a user runs it: one `dagster asset materialize` of two
+"""The Twelve Data acceptance run as a user runs it: one `dg launch` of two
 years of XAU/USD, EUR/USD, GBP/USD and AAPL at {1h, 1d} against the Twelve Data emulator, on
-the shipped PostgreSQL-backed dagster.yaml, then the same run again; and a sentinel API key
+the PostgreSQL-backed deploy/dagster.yaml, then the same run again; and a sentinel API key
 searched for everywhere the runs leave a trace."""
 
 import os
@@ -35,7 +35,7 @@ def test_one_run_stores_two_years_as_served_in_the_fewest_requests_and_the_key_n
     first, last = two_years()
     home = tmp_path / "home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     with emulator(credits_per_minute=PER_MINUTE, credits_per_day=5000) as emu:
         config = tmp_path / "titan.yaml"
         config.write_text(yaml.safe_dump({"start": first.isoformat(), "exchanges": {

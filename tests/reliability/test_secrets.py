@@ -39,7 +39,8 @@ def test_sentinel_secrets_are_nowhere_in_what_a_run_leaves(tmp_path, emulator, p
     url = with_password(pg_url)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")  # run storage in PostgreSQL too
+    # Run storage in PostgreSQL too.
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     env = user_env(tmp_path, emulator, url, ["BTC/USDT", "ETH/USDT"], ["1h"], dagster_home=home)
     config = Path(env["TITAN_CONFIG"])
     settings = yaml.safe_load(config.read_text())

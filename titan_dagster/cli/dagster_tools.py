@@ -6,8 +6,6 @@ import sys
 import sysconfig
 from pathlib import Path
 
-import yaml
-
 from titan_dagster.shipped import shipped_path
 
 CODE_LOCATION = ("-m", "titan_dagster.definitions")
@@ -22,12 +20,10 @@ def dg_command(*args: str) -> list[str]:
 
 
 def local_instance(home: Path) -> Path:
-    """`home` as a Dagster instance: Dagster's default SQLite storage, runs queued like the
-    shipped dagster.yaml (one per lane, so the exchange budget holds on one machine too) and
-    no telemetry. An existing dagster.yaml is the user's and stays as it is."""
+    """`home` as a Dagster instance with the shipped dagster.yaml: Dagster's default SQLite
+    storage, runs queued one per lane (so the exchange budget holds on one machine too), no
+    telemetry. An existing dagster.yaml is the user's and stays as it is."""
     settings = home / "dagster.yaml"
     if not settings.exists():
-        shipped = yaml.safe_load(shipped_path("dagster.yaml").read_text())
-        settings.write_text(yaml.safe_dump(
-            {key: shipped[key] for key in ("run_coordinator", "telemetry")}))
+        settings.write_text(shipped_path("dagster.yaml").read_text())
     return home
