@@ -24,6 +24,7 @@ deployment runs without BNB and the strategy; the daemon test runs all the same.
 import asyncio
 import bisect
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -69,8 +70,11 @@ SYMBOL = "BNB/USDT"  # ~30,000: the 0.01 tick is far below the moves that matter
 NAME = "live_cross"
 PARAMS = {"fast": 2, "slow": 5}
 # Log price per minute, and for how many minutes: the generated wander moves a 1m candle
-# by up to ~0.14%, so the fall is plain and the rise takes the price 0.46-0.74% a minute.
-FALL, RISE = 0.003, 0.006
+# by up to ~0.14%, so the fall is plain and the rise takes the price 0.46-0.74% a minute
+# (0.31-0.59% at the slower rate). The plan tries both rates: at some minutes of the day
+# the wander lets the faster rise hit the target before the trade was open two candles
+# (no plan in 3 of 500 sampled start times; with both rates, none).
+FALL, RISES = 0.003, (0.006, 0.0045)
 FALL_FOR, RISE_FOR = 8, 12
 # The target 1.45% up (1R) is then mostly reached in the third candle from the entry on.
 RISK = {"stop": {"pct": 0.0145}, "take_profit_1": {"r": 1.0}, "take_profit_2": {"r": 2.0},
@@ -128,10 +132,10 @@ def piecewise(points: list[tuple[int, float]]) -> Shape:
     return shape
 
 
-def v_shape(turn_at: int) -> Shape:
+def v_shape(turn_at: int, rise: float) -> Shape:
     bottom = -FALL * FALL_FOR
     return piecewise([(turn_at - FALL_FOR * MINUTE, 0.0), (turn_at, bottom),
-                      (turn_at + RISE_FOR * MINUTE, bottom + RISE * RISE_FOR)])
+                      (turn_at + RISE_FOR * MINUTE, bottom + rise * RISE_FOR)])
 
 
 def strategy_settings() -> StrategySettings:
@@ -165,17 +169,18 @@ def final_candles(shape: Shape, first: int, end: int) -> Candles:
 
 
 def plan(started: int) -> Plan:
-    """Of the turns that make a long closing LEAD_MS or more after `started` and staying
-    open for OPEN_CANDLES whole candles after its entry (so `open` can be seen before the
-    hit), the one that ends soonest. Found with the engine the live runs use, on the
+    """Of the turns (and rise rates) that make a long closing LEAD_MS or more after `started`
+    and staying open for OPEN_CANDLES whole candles after its entry (so `open` can be seen
+    before the hit), the one that ends soonest. Found with the engine the live runs use, on the
     candles they will read: all of today's, from midnight (BNB is listed then). The turn may
     lie before `started`: the emulator serves the shaped past as well."""
     day = started - started % DAY
     strategy = strategy_settings()
     first_turn = started - started % MINUTE - 3 * MINUTE
     plans = []
-    for turn_at in range(first_turn, first_turn + 8 * MINUTE, MINUTE):
-        shape = v_shape(turn_at)
+    turns = range(first_turn, first_turn + 8 * MINUTE, MINUTE)
+    for rise, turn_at in itertools.product(RISES, turns):
+        shape = v_shape(turn_at, rise)
         candles = final_candles(shape, day, turn_at + 2 * RISE_FOR * MINUTE)
         signals, outcomes = run_strategy(strategy, SYMBOL, candles)
         after = [(i, d, stop, tp1, outcome) for i, d, stop, tp1, outcome in zip(
@@ -192,6 +197,12 @@ def plan(started: int) -> Plan:
                               int(outcome.exit_index - (i + 1))))
     assert plans, "no turn gives a long that closes late enough and stays open"
     return min(plans, key=lambda p: (p.hit_close, p.signal_ts))
+
+
+def test_a_plan_exists_at_a_start_time_where_the_faster_rise_alone_had_none():
+    started = 1796525512875  # 2026-12-06 03:31:52 UTC, where CI once found no plan
+    found = plan(started)
+    assert found.signal_ts - started >= LEAD_MS and found.candles_open >= OPEN_CANDLES
 
 
 def live_skip_reason(started: int) -> str | None:
