@@ -223,3 +223,4 @@ def test_dev_demo_before_any_demo_says_to_run_it_first(tmp_path, monkeypatch, ca
     assert main(["dev", "--demo"]) == 2
     assert capsys.readouterr().err == \
         f"titan dev: no demo in {tmp_path}: run `titan demo` first\n"
+    assert not (tmp_path / "demo-dagster").exists()  # nothing made for a demo that is not

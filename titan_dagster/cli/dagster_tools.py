@@ -25,5 +25,6 @@ def local_instance(home: Path) -> Path:
     telemetry. An existing dagster.yaml is the user's and stays as it is."""
     settings = home / "dagster.yaml"
     if not settings.exists():
+        home.mkdir(parents=True, exist_ok=True)
         settings.write_text(shipped_path("dagster.yaml").read_text())
     return home

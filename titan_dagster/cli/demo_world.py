@@ -21,6 +21,10 @@ DEMO_KEY_ENV = "TITAN_DEMO_TWELVEDATA_KEY"
 GOLD = "XAU/USD"
 
 
+class NoDemo(Exception):
+    """`titan dev --demo` before any `titan demo`."""
+
+
 @dataclass(frozen=True)
 class DemoFiles:
     config: Path
@@ -30,19 +34,21 @@ class DemoFiles:
     @classmethod
     def here(cls) -> "DemoFiles":
         return cls(state_dir() / "demo.yaml", state_dir() / "demo.db",
-                   local_instance(state_dir("demo-dagster")))
+                   state_dir() / "demo-dagster")
 
     def environment(self) -> dict[str, str]:
+        """Of the Dagster processes working in the demo (its instance made if new)."""
         return {**with_bookkeeping_settings(), "TITAN_CONFIG": str(self.config),
                 "TITAN_DATABASE_URL": f"sqlite:///{self.database}",
-                "TITAN_STATE_DIR": str(state_dir()), "DAGSTER_HOME": str(self.home),
+                "TITAN_STATE_DIR": str(state_dir()),
+                "DAGSTER_HOME": str(local_instance(self.home)),
                 # The emulator takes any key; a real one is never needed offline.
                 DEMO_KEY_ENV: "demo"}
 
     def start(self) -> date:
         """The first day of the demo that made these files."""
         if not self.database.exists() or not self.config.exists():
-            raise FileNotFoundError(f"no demo in {self.config.parent}: run `titan demo` first")
+            raise NoDemo(f"no demo in {self.config.parent}: run `titan demo` first")
         return date.fromisoformat(str(yaml.safe_load(self.config.read_text())["start"]))
 
 

@@ -11,7 +11,7 @@ import urllib.request
 from rich.console import Console
 
 from titan_dagster.cli.dagster_tools import CODE_LOCATION, dg_command, local_instance
-from titan_dagster.cli.demo_world import DemoFiles, demo_world
+from titan_dagster.cli.demo_world import DemoFiles, NoDemo, demo_world
 from titan_dagster.cli.run_failure import last_line
 from titan_dagster.config import ConfigError, load_config
 from titan_dagster.dagster_env import with_bookkeeping_settings
@@ -36,7 +36,7 @@ def run_dev(dagster_args: list[str], demo: bool = False) -> int:
         # The emulators serve again, so the schedules and sensors keep the demo current.
         with demo_world(config, files.start(), files):
             return _serve(dagster_args, files.environment(), f", the demo's: {files.database}")
-    except (ConfigError, FileNotFoundError) as error:
+    except (ConfigError, NoDemo) as error:
         print(f"titan dev: {error}", file=sys.stderr)
         return 2
 
