@@ -25,6 +25,7 @@ from titan_dagster.warehouse import Warehouse
 
 PG_SERVER = os.environ.get("TITAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.05, max_delay_s=0.2)
+TIMEOUT_MS = 10_000  # the tests' clients: generous, a page normally takes milliseconds
 
 
 @contextmanager
@@ -85,14 +86,14 @@ def binance_settings(emu: BinanceEmulator, symbols, timeframes=("1d", "1h"),
 
 def run_backfill(emu: BinanceEmulator, warehouse: Warehouse, symbols, timeframes, first: date,
                  last: date, retry: RetryPolicy = FAST_RETRY,
-                 timeout_ms: int = 10_000) -> dict[str, SymbolOutcome]:
+                 timeout_ms: int = TIMEOUT_MS) -> dict[str, SymbolOutcome]:
     return asyncio.run(backfill_outcomes(binance_settings(emu, symbols, timeframes), warehouse,
                                          first, last, retry, timeout_ms))
 
 
 async def backfill_outcomes(settings: ExchangeSettings, warehouse: Warehouse, first: date,
                             last: date, retry: RetryPolicy = FAST_RETRY,
-                            timeout_ms: int = 10_000, sample_days: int = SAMPLE_DAYS,
+                            timeout_ms: int = TIMEOUT_MS, sample_days: int = SAMPLE_DAYS,
                             run_id: str | None = None) -> dict[str, SymbolOutcome]:
     """Every symbol and timeframe of `settings` backfilled, through a client of its own (and
     the archive at settings.archive_url, if set, comparing `sample_days` days with REST)."""

@@ -39,15 +39,20 @@ def materialize_command(select: str, partition_range: str) -> list[str]:
                       *CODE_LOCATION)
 
 
-def readme_backfill_command() -> list[str]:
-    """The README's CLI backfill example, as written, with `uv run dg` as this environment's
-    dg (the test already runs inside `uv run`)."""
+def readme_dg_block(after: str) -> list[list[str]]:
+    """The commands of the README's first bash block after the text `after`, as written, with
+    `uv run dg` as this environment's dg (the tests already run inside `uv run`)."""
     readme = (REPO / "README.md").read_text()
-    block = readme.split("From the CLI, e.g. two symbols for 2024:", 1)[1]
-    text = block.split("```bash\n", 1)[1].split("```", 1)[0]
-    command = shlex.split(text.replace("\\\n", " "))  # the shell's line continuations
-    assert command[:3] == ["uv", "run", "dg"], command
-    return dg_command(*command[3:])
+    block = readme.split(after, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = block.replace("\\\n", " ").splitlines()  # the shell's line continuations
+    commands = [shlex.split(line.split("#", 1)[0]) for line in lines]
+    assert all(command[:3] == ["uv", "run", "dg"] for command in commands), commands
+    return [dg_command(*command[3:]) for command in commands]
+
+
+def readme_backfill_command() -> list[str]:
+    [command] = readme_dg_block("From the CLI, e.g. two symbols for 2024:")
+    return command
 
 
 def test_the_documented_partition_range_command_backfills_a_year(tmp_path, emulator, pg_url):
@@ -70,15 +75,6 @@ def test_the_documented_partition_range_command_backfills_a_year(tmp_path, emula
         assert len(partitions) == 366
 
 
-def readme_dg_commands() -> list[list[str]]:
-    """The README's `dg` CLI block, each line as this environment's dg command."""
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("### The `dg` CLI", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    commands = [shlex.split(line.split("#", 1)[0]) for line in block.splitlines()]
-    assert all(command[:3] == ["uv", "run", "dg"] for command in commands), commands
-    return [dg_command(*command[3:]) for command in commands]
-
-
 @pytest.mark.slow
 def test_the_readme_dg_commands_work_from_the_repo_root_with_nothing_set_up(tmp_path,
                                                                             emulator, pg_url):
@@ -87,7 +83,7 @@ def test_the_readme_dg_commands_work_from_the_repo_root_with_nothing_set_up(tmp_
     env = user_env(tmp_path, emulator, pg_url, ["BTC/USDT"], ["1d"])
     for name in ("DAGSTER_HOME", "DAGSTER_PG_URL"):
         env.pop(name, None)
-    commands = {command[1]: command for command in readme_dg_commands()}
+    commands = {command[1]: command for command in readme_dg_block("### The `dg` CLI")}
     assert set(commands) == {"dev", "launch", "list", "check"}
     for name in ("launch", "list", "check"):
         done = subprocess.run(commands[name], cwd=REPO, env=env, capture_output=True, text=True,

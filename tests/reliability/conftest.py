@@ -1,6 +1,7 @@
 """The reliability suite's figures: each test records what it did (requests, faults injected,
 candles compared, mismatches, duplicates) and the run ends with them as one table."""
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -89,8 +90,9 @@ def assert_next_run_converges(figures: Figures, warehouse: Warehouse, emulator: 
     emulator.clear_requests()
     next_run()
     for symbol in symbols:
-        asked = [r.params.get("startTime") for r in emulator.requests if r.symbol == symbol]
-        repeated = sorted({start for start in asked if asked.count(start) > 1})
+        asked = Counter(r.params.get("startTime") for r in emulator.requests
+                        if r.symbol == symbol)
+        repeated = sorted(start for start, times in asked.items() if times > 1)
         assert emulator.count(symbol=symbol) == minimum_pages(unfinished[symbol], timeframe), \
             f"{symbol}: pages asked more than once, by startTime: {repeated}"
     figures.take_requests(emulator)

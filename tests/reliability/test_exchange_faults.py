@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import run_backfill
+from tests.conftest import TIMEOUT_MS, run_backfill
 from tests.reliability.conftest import SYMBOLS, TIMEFRAME, assert_next_run_converges, exchange
 from titan_dagster.emulator import ALL_FAULTS, BinanceEmulator, Fault
 from titan_dagster.emulator.venue import ROW_FAULT_KINDS
@@ -38,9 +38,8 @@ PRODUCTION_RETRY = RetryPolicy()
 def timed_backfill(emu, warehouse, retry=PRODUCTION_RETRY, *,
                    faults: bool) -> tuple[dict, float]:
     began = time.monotonic()
-    timeout = {"timeout_ms": FAULT_TIMEOUT_MS} if faults else {}
     outcomes = run_backfill(emu, warehouse, SYMBOLS, [TIMEFRAME], FIRST, LAST, retry=retry,
-                            **timeout)
+                            timeout_ms=FAULT_TIMEOUT_MS if faults else TIMEOUT_MS)
     return outcomes, time.monotonic() - began
 
 
